@@ -1,0 +1,62 @@
+//! `cargo xtask`: one binary, one subcommand per project task.
+
+use std::process::ExitCode;
+
+use xtask::generate::{self, Outcome};
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  generate            regenerate crates/hubspot-crm-api/src/generated.rs from the spec
+  generate --check    write nothing; fail with a diff when the committed output is stale
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["generate"] => run_generate(false),
+        ["generate", "--check"] => run_generate(true),
+        ["help" | "--help" | "-h"] | [] => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("unknown task or option: {}\n\n{USAGE}", args.join(" "));
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
+    let root = xtask::workspace_root();
+    match generate::run(&root, check)? {
+        Outcome::UpToDate => {
+            println!("{} is up to date", generate::GENERATED_FILE);
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Written(paths) => {
+            for path in paths {
+                println!("wrote {path}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Stale(diffs) => {
+            for diff in diffs {
+                print!("{diff}");
+            }
+            eprintln!(
+                "error: generated files are stale; run `cargo xtask generate` and commit the result"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
