@@ -1,0 +1,273 @@
+//! `--dry-run`: reads and checks the whole input with no token and no network, and tells what
+//! a real run would send and how long the plan's quota makes it take.
+//!
+//! Duplicate detection keeps a 64-bit hash, a line number and a count per distinct id (about
+//! 40 bytes each), the one thing here that grows with the input.
+
+use std::collections::HashMap;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use crate::checks::{MISSING_ID, RecordChecks, looks_like_email};
+use crate::cli::PlanArg;
+use crate::input::{InputError, InputRecord};
+use crate::plan::{Cost, HumanDuration, MAX_INPUTS_PER_REQUEST, cost};
+
+/// How many example lines each finding lists.
+const EXAMPLES: usize = 5;
+
+/// A finding with a count and the first few places it occurs.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// How many records have it.
+    pub count: u64,
+    /// The first few, described with their line.
+    pub examples: Vec<String>,
+}
+
+impl Finding {
+    fn add(&mut self, example: impl FnOnce() -> String) {
+        self.count += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(example());
+        }
+    }
+}
+
+/// What the dry run found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRunReport {
+    /// The input's name.
+    pub input: String,
+    /// Records read.
+    pub records: u64,
+    /// Records with no id: they would be reported failed and not sent.
+    pub missing_ids: Finding,
+    /// Records with a property outside `--properties`: reported failed, not sent.
+    pub unknown_properties: Finding,
+    /// Records whose id repeats an earlier record's: both are sent, the later one wins.
+    pub duplicate_ids: Finding,
+    /// Ids that do not look like email addresses, when the id property is `email`.
+    pub odd_emails: Finding,
+    /// What sending the valid records costs.
+    pub cost: Cost,
+    /// The plan the cost is computed for.
+    pub plan: PlanArg,
+}
+
+impl DryRunReport {
+    /// Whether every record would be sent (findings that only warn do not count).
+    pub fn all_sendable(&self) -> bool {
+        self.missing_ids.count == 0 && self.unknown_properties.count == 0
+    }
+}
+
+/// Reads every record and checks it. Stops at the first structural input error.
+pub fn dry_run(
+    input: &str,
+    records: impl Iterator<Item = Result<InputRecord, InputError>>,
+    checks: &RecordChecks,
+    id_property: &str,
+    plan: PlanArg,
+) -> Result<DryRunReport, InputError> {
+    // Email ids are matched without regard to case by HubSpot.
+    let fold_case = id_property.eq_ignore_ascii_case("email");
+    let mut seen: HashMap<u64, (u64, u32)> = HashMap::new();
+    let mut max_repeats = 0u64;
+    let mut total = 0u64;
+    let mut sendable = 0u64;
+    let mut missing_ids = Finding::default();
+    let mut unknown_properties = Finding::default();
+    let mut duplicate_ids = Finding::default();
+    let mut odd_emails = Finding::default();
+
+    for record in records {
+        let record = record?;
+        total += 1;
+        if let Err(refusal) = checks.check(&record) {
+            let finding = if refusal.category == MISSING_ID {
+                &mut missing_ids
+            } else {
+                &mut unknown_properties
+            };
+            finding.add(|| format!("line {}: {}", record.line, refusal.message));
+            continue;
+        }
+        sendable += 1;
+        let Some(id) = record.id.as_deref() else {
+            continue;
+        };
+        if fold_case && !looks_like_email(id) {
+            odd_emails.add(|| format!("line {}: `{id}`", record.line));
+        }
+        let mut hasher = DefaultHasher::new();
+        if fold_case {
+            id.to_lowercase().hash(&mut hasher);
+        } else {
+            id.hash(&mut hasher);
+        }
+        match seen.entry(hasher.finish()) {
+            Entry::Vacant(slot) => {
+                slot.insert((record.line, 1));
+                max_repeats = max_repeats.max(1);
+            }
+            Entry::Occupied(mut slot) => {
+                let (first_line, count) = slot.get_mut();
+                *count += 1;
+                max_repeats = max_repeats.max(u64::from(*count));
+                let first_line = *first_line;
+                duplicate_ids
+                    .add(|| format!("line {}: `{id}` repeats line {first_line}", record.line));
+            }
+        }
+    }
+    Ok(DryRunReport {
+        input: input.to_string(),
+        records: total,
+        missing_ids,
+        unknown_properties,
+        duplicate_ids,
+        odd_emails,
+        cost: cost(sendable, max_repeats, plan),
+        plan,
+    })
+}
+
+impl fmt::Display for DryRunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Dry run of {}: nothing was sent.", self.input)?;
+        writeln!(f, "  records read:        {}", self.records)?;
+        writeln!(f, "  records to send:     {}", self.cost.records)?;
+        let findings = [
+            ("missing id (not sent)", &self.missing_ids),
+            ("unknown property (not sent)", &self.unknown_properties),
+            ("duplicate id (later wins)", &self.duplicate_ids),
+            (
+                "not an email address (HubSpot will likely refuse)",
+                &self.odd_emails,
+            ),
+        ];
+        for (label, finding) in findings {
+            if finding.count == 0 {
+                continue;
+            }
+            writeln!(f, "  {label}: {}", finding.count)?;
+            for example in &finding.examples {
+                writeln!(f, "      {example}")?;
+            }
+            if finding.count > finding.examples.len() as u64 {
+                writeln!(f, "      ...")?;
+            }
+        }
+        writeln!(
+            f,
+            "  requests:            {} (up to {} records each)",
+            self.cost.requests, MAX_INPUTS_PER_REQUEST
+        )?;
+        write!(
+            f,
+            "  time under quota:    at least {} on the {} plan ({} requests per 10 s), plus HubSpot's response time",
+            HumanDuration(self.cost.quota_time),
+            self.plan.name(),
+            self.plan.requests_per_window()
+        )?;
+        if let Some(limit) = self.cost.over_daily_limit {
+            write!(
+                f,
+                "\n  warning: {} requests exceed the plan's {limit} per day; the run would stop when the quota is spent and resume the next day with --resume",
+                self.cost.requests
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::CsvRecords;
+
+    fn run(csv: &'static str, known: Option<&[String]>) -> DryRunReport {
+        let records = CsvRecords::new(csv.as_bytes(), "t.csv", "email", false).expect("header");
+        dry_run(
+            "t.csv",
+            records,
+            &RecordChecks::new("email", known),
+            "email",
+            PlanArg::Starter,
+        )
+        .expect("valid input")
+    }
+
+    #[test]
+    fn counts_findings_and_cost() {
+        let report = run(
+            "email,name\na@x.io,A\n,NoId\nB@x.io,B\nb@x.io,B2\nnot-an-email,C\na@x.io,A3\n",
+            None,
+        );
+        assert_eq!(report.records, 6);
+        assert_eq!(report.cost.records, 5);
+        assert_eq!(report.missing_ids.count, 1);
+        assert_eq!(
+            report.missing_ids.examples,
+            vec!["line 3: no value for the id `email`"]
+        );
+        assert_eq!(report.duplicate_ids.count, 2);
+        assert_eq!(
+            report.duplicate_ids.examples,
+            vec![
+                "line 5: `b@x.io` repeats line 4",
+                "line 7: `a@x.io` repeats line 2"
+            ]
+        );
+        assert_eq!(report.odd_emails.count, 1);
+        // Ids repeat twice, so at least two requests are needed for five records.
+        assert_eq!(report.cost.requests, 2);
+        assert!(!report.all_sendable());
+    }
+
+    #[test]
+    fn unknown_properties_are_counted_when_names_are_known() {
+        let known = vec!["name".to_string()];
+        let report = run("email,name,shoe\na@x.io,A,42\n", Some(&known));
+        assert_eq!(report.unknown_properties.count, 1);
+        assert_eq!(report.cost.records, 0);
+        let report = run("email,name,shoe\na@x.io,A,\n", Some(&known));
+        assert!(
+            report.all_sendable(),
+            "an empty cell is not sent, so not checked"
+        );
+    }
+
+    #[test]
+    fn the_summary_names_plan_and_figures() {
+        let report = run("email,name\na@x.io,A\n", None);
+        let text = report.to_string();
+        assert!(text.contains("records to send:     1"), "{text}");
+        assert!(
+            text.contains("requests:            1 (up to 100 records each)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("at least 0.0s on the starter plan (100 requests per 10 s)"),
+            "{text}"
+        );
+        assert!(report.all_sendable());
+    }
+
+    #[test]
+    fn a_structural_error_stops_the_dry_run() {
+        let records = CsvRecords::new("email,name\na,A\nb\n".as_bytes(), "t.csv", "email", false)
+            .expect("header");
+        let err = dry_run(
+            "t.csv",
+            records,
+            &RecordChecks::new("email", None),
+            "email",
+            PlanArg::Free,
+        )
+        .expect_err("ragged");
+        assert_eq!(err.line, Some(3));
+    }
+}

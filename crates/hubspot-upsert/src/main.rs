@@ -1,0 +1,119 @@
+//! `hubspot-upsert`: loads CSV or NDJSON into HubSpot CRM through the `hubspot-crm` client,
+//! with progress, a per-record report, dry run, resume and Ctrl-C handling.
+//!
+//! Map: `cli` holds the arguments; `input` the streaming readers; `checks` the per-record
+//! checks; `dry_run` and `plan` the dry run and its figures; `upsert` the live run, with
+//! `progress`, `report` and `journal` (over `ranges`) beside it; `schema` the JSON Schemas;
+//! `exit` and `error` how the program ends.
+
+mod checks;
+mod cli;
+mod dry_run;
+mod error;
+mod exit;
+mod input;
+mod journal;
+mod plan;
+mod progress;
+mod ranges;
+mod report;
+mod schema;
+mod upsert;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::checks::RecordChecks;
+use crate::cli::{Cli, Command, RunArgs, Target};
+use crate::error::FatalError;
+use crate::exit::Exit;
+use crate::input::{InputSource, ReadOptions};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // Help and version go to stdout with status 0; usage errors are fatal (1).
+            let _ = err.print();
+            return if err.use_stderr() {
+                Exit::Fatal.into()
+            } else {
+                Exit::Success.into()
+            };
+        }
+    };
+    init_logging(cli.run.quiet);
+    match run(cli) {
+        Ok(exit) => exit.into(),
+        Err(err) => {
+            eprintln!("error: {err}");
+            Exit::Fatal.into()
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` overrides the default level.
+fn init_logging(quiet: bool) {
+    let default = if quiet {
+        "warn"
+    } else {
+        "warn,hubspot_upsert=info"
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn run(cli: Cli) -> Result<Exit, FatalError> {
+    if let Some(Command::Schema { which }) = cli.command {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", schema::schema_json(which)).map_err(FatalError::Stdout)?;
+        return Ok(Exit::Success);
+    }
+    let args = cli.run;
+    let target = args.target().ok_or_else(|| {
+        FatalError::Usage("INPUT, --object-type and --id-property are required".into())
+    })?;
+    if args.dry_run {
+        return dry_run(&args, &target);
+    }
+    upsert::run(&args, &target)
+}
+
+fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
+    ReadOptions {
+        format: args.format,
+        id_column: args.id_column(target),
+        send_empty_cells: args.send_empty_cells,
+    }
+}
+
+fn dry_run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
+    if args.resume.is_some() || args.report.is_some() {
+        tracing::warn!("--dry-run sends nothing, so --report and --resume are ignored");
+    }
+    let source = InputSource::from_arg(&target.input);
+    let options = read_options(args, target);
+    let records = input::open(&source, &options)?;
+    let checks = RecordChecks::new(&options.id_column, args.properties.as_deref());
+    let report = dry_run::dry_run(
+        &source.to_string(),
+        records,
+        &checks,
+        &target.id_property,
+        args.plan,
+    )?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{report}").map_err(FatalError::Stdout)?;
+    Ok(if report.all_sendable() {
+        Exit::Success
+    } else {
+        Exit::SomeFailed
+    })
+}
