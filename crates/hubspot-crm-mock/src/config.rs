@@ -1,0 +1,209 @@
+//! How a mock server is set up: plan, rate-limit window, quota, tokens, latency, faults, seed
+//! and the property schema of each object type.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::faults::FaultPlan;
+use crate::schema::ObjectSchema;
+
+/// Largest request body read into memory (bytes); a larger body gets 413 `Error`.
+///
+/// A full 100-input batch with a dozen short properties per input is about 60 KB, so 4 MiB
+/// leaves room for long text values while keeping a hostile body from eating memory.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Bytes of an oversized body the server still reads (and discards) before answering 413, so
+/// that the client, which is still sending, reliably receives the answer. Past this the server
+/// answers at once and lets the connection close.
+pub const DEFAULT_DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+
+/// How long a [`crate::Fault::Stall`] written without a duration (`stall` in a fault spec)
+/// holds the request: longer than any sensible client timeout.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(120);
+
+/// HubSpot's rolling window for the per-app request limit.
+pub const HUBSPOT_WINDOW: Duration = Duration::from_secs(10);
+
+/// A HubSpot subscription, which sets the size of the rolling 10-second request window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Plan {
+    /// Free and Starter: 100 requests per 10 s.
+    #[default]
+    Starter,
+    /// Professional: 190 requests per 10 s.
+    Professional,
+    /// Enterprise: 190 requests per 10 s.
+    Enterprise,
+    /// The API limit increase add-on: 250 requests per 10 s.
+    Addon,
+}
+
+impl Plan {
+    /// Requests allowed per rolling 10-second window on this plan.
+    pub fn requests_per_window(self) -> u32 {
+        match self {
+            Plan::Starter => 100,
+            Plan::Professional | Plan::Enterprise => 190,
+            Plan::Addon => 250,
+        }
+    }
+
+    /// Requests allowed per day on this plan (reported, enforced only with
+    /// [`MockConfig::daily_quota`]).
+    pub fn requests_per_day(self) -> u64 {
+        match self {
+            Plan::Starter => 250_000,
+            Plan::Professional => 625_000,
+            Plan::Enterprise => 1_000_000,
+            Plan::Addon => 2_000_000,
+        }
+    }
+}
+
+/// The request-rate limit enforced per access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimit {
+    /// At most `max` requests in any rolling `window`.
+    Rolling {
+        /// Requests allowed in the window.
+        max: u32,
+        /// Length of the rolling window.
+        window: Duration,
+    },
+    /// No limit (benchmarks). Headers still report the plan's figures.
+    Unlimited,
+}
+
+/// The set-up of a [`crate::MockServer`]; made by [`crate::MockServer::builder`], consumed by
+/// [`MockConfig::start`].
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    pub(crate) addr: SocketAddr,
+    pub(crate) plan: Plan,
+    pub(crate) rate_limit: RateLimit,
+    pub(crate) daily_quota: Option<u64>,
+    pub(crate) valid_tokens: Option<BTreeSet<String>>,
+    pub(crate) latency: Duration,
+    pub(crate) faults: FaultPlan,
+    pub(crate) seed: u64,
+    pub(crate) schemas: BTreeMap<String, ObjectSchema>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) drain_limit_bytes: usize,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        let plan = Plan::default();
+        MockConfig {
+            addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            plan,
+            rate_limit: RateLimit::Rolling {
+                max: plan.requests_per_window(),
+                window: HUBSPOT_WINDOW,
+            },
+            daily_quota: None,
+            valid_tokens: None,
+            latency: Duration::ZERO,
+            faults: FaultPlan::none(),
+            seed: 0,
+            schemas: ObjectSchema::defaults(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            drain_limit_bytes: DEFAULT_DRAIN_LIMIT_BYTES,
+        }
+    }
+}
+
+impl MockConfig {
+    /// Listen on this loopback port instead of an ephemeral one.
+    pub fn port(mut self, port: u16) -> Self {
+        self.addr.set_port(port);
+        self
+    }
+
+    /// Listen on this address (default `127.0.0.1:0`).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Use the plan's rolling window: its request count per 10 s.
+    pub fn plan(mut self, plan: Plan) -> Self {
+        self.plan = plan;
+        self.rate_limit = RateLimit::Rolling {
+            max: plan.requests_per_window(),
+            window: HUBSPOT_WINDOW,
+        };
+        self
+    }
+
+    /// Use a custom rolling window, such as 10 requests per 200 ms for fast tests.
+    pub fn rate_limit(mut self, max: u32, window: Duration) -> Self {
+        self.rate_limit = RateLimit::Rolling { max, window };
+        self
+    }
+
+    /// Enforce no request-rate limit (for benchmarks).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.rate_limit = RateLimit::Unlimited;
+        self
+    }
+
+    /// Accept this many requests in total (across tokens, as HubSpot counts per account);
+    /// past it every request gets 429 with `policyName: DAILY`.
+    pub fn daily_quota(mut self, requests: u64) -> Self {
+        self.daily_quota = Some(requests);
+        self
+    }
+
+    /// Accept only these bearer tokens (default: any well-formed bearer token).
+    pub fn valid_tokens<I, S>(mut self, tokens: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.valid_tokens = Some(tokens.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Delay every upsert response by this long.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Inject faults by this plan.
+    pub fn faults(mut self, faults: FaultPlan) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Seed for everything random: the order of results and random faults.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Set (or replace) the property schema of an object type. `name` is a standard name
+    /// (`contacts`), a custom object's name (`p_cars`) or an object type id (`2-1234567`);
+    /// the schema's [`ObjectSchema::type_id`] is accepted as an alias.
+    pub fn object_schema(mut self, name: impl Into<String>, schema: ObjectSchema) -> Self {
+        self.schemas.insert(name.into(), schema);
+        self
+    }
+
+    /// Largest request body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Start the server on its address and return its handle.
+    ///
+    /// # Errors
+    /// [`crate::MockError::Bind`] when the address cannot be bound.
+    pub async fn start(self) -> Result<crate::MockServer, crate::MockError> {
+        crate::server::start(self).await
+    }
+}

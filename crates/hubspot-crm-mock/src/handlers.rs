@@ -1,0 +1,329 @@
+//! The HTTP routes: batch upsert (on the 2026-03 and v3 paths), the mock-only read-back route,
+//! and a HubSpot-shaped 404 for everything else.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{SubsecRound, Utc};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH};
+use http::{HeaderMap, StatusCode, Uri};
+use tokio::time::Instant;
+
+use crate::activity::RequestRecord;
+use crate::connection::ConnHandle;
+use crate::faults::Fault;
+use crate::hubspot_errors::Rejection;
+use crate::rate_limit::{Policy, Verdict};
+use crate::responses;
+use crate::server::App;
+use crate::validation::check_batch;
+
+/// The batch upsert path of API version 2026-03.
+pub const UPSERT_PATH: &str = "/crm/objects/2026-03/{objectType}/batch/upsert";
+/// The same operation on the v3 path.
+pub const UPSERT_PATH_V3: &str = "/crm/v3/objects/{objectType}/batch/upsert";
+/// The mock-only read-back route: the stored records of an object type as JSON.
+pub const MOCK_RECORDS_PATH: &str = "/__mock/objects/{objectType}";
+
+pub(crate) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route(UPSERT_PATH, post(batch_upsert))
+        .route(UPSERT_PATH_V3, post(batch_upsert))
+        .route(MOCK_RECORDS_PATH, get(mock_records))
+        .fallback(not_found)
+        .with_state(app)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    responses::rejection(&Rejection::not_found(uri.path()), HeaderMap::new())
+}
+
+async fn mock_records(State(app): State<Arc<App>>, Path(object_type): Path<String>) -> Response {
+    match app.schemas.resolve(&object_type) {
+        Some((name, _)) => {
+            let records = app.records(name);
+            Json(serde_json::json!({ "objectType": name, "results": records })).into_response()
+        }
+        None => responses::rejection(
+            &Rejection::unknown_object_type(&object_type),
+            HeaderMap::new(),
+        ),
+    }
+}
+
+/// The bearer token of a request, if the header is well-formed.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && !token.chars().any(|c| c.is_whitespace() || c.is_control()))
+    .then_some(token)
+}
+
+/// Read at most `limit` bytes of body; past it, read and discard up to `drain` bytes so that a
+/// client still sending receives the 413, then answer.
+async fn read_body(
+    body: Body,
+    hint: Option<usize>,
+    limit: usize,
+    drain: usize,
+) -> Result<Vec<u8>, Rejection> {
+    use futures::StreamExt;
+    if hint.is_some_and(|n| n > drain) {
+        return Err(Rejection::body_too_large(limit));
+    }
+    let mut buf = Vec::with_capacity(hint.unwrap_or(0).min(limit));
+    let mut total = 0usize;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk
+            .map_err(|e| Rejection::validation(format!("Could not read the request body: {e}")))?;
+        total = total.saturating_add(chunk.len());
+        if total > limit {
+            if total > drain {
+                break;
+            }
+            continue;
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    if total > limit {
+        return Err(Rejection::body_too_large(limit));
+    }
+    Ok(buf)
+}
+
+/// Wait `duration`, or less if the server is shutting down.
+async fn pause(app: &App, duration: std::time::Duration) {
+    let mut shutdown = app.shutdown.clone();
+    tokio::select! {
+        () = tokio::time::sleep(duration) => {}
+        _ = shutdown.wait_for(|stopping| *stopping) => {}
+    }
+}
+
+async fn batch_upsert(
+    State(app): State<Arc<App>>,
+    ConnectInfo(conn): ConnectInfo<ConnHandle>,
+    Path(object_type): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let index = app.next_index.fetch_add(1, Ordering::Relaxed);
+    let started = Instant::now();
+    let mut entry = RequestRecord {
+        index,
+        object_type,
+        status: None,
+        inputs: 0,
+        fault: None,
+        applied: false,
+        created: 0,
+        updated: 0,
+    };
+    let mut inputs_failed = 0;
+    let response = upsert(&app, &conn, &headers, body, &mut entry, &mut inputs_failed).await;
+    if !conn.is_closed() {
+        entry.status = Some(response.status().as_u16());
+    }
+    tracing::info!(
+        target: "hubspot_crm_mock::request",
+        "#{} {} POST {} -> {} inputs={} created={} updated={} applied={} fault={} {}ms",
+        entry.index,
+        conn.peer,
+        entry.object_type,
+        entry.status.map_or_else(|| "closed".to_owned(), |s| s.to_string()),
+        entry.inputs,
+        entry.created,
+        entry.updated,
+        entry.applied,
+        entry.fault.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string),
+        started.elapsed().as_millis(),
+    );
+    app.activity.record(entry, inputs_failed);
+    response
+}
+
+/// The body of [`batch_upsert`]: every rule in order, filling in the log entry.
+async fn upsert(
+    app: &App,
+    conn: &ConnHandle,
+    headers: &HeaderMap,
+    body: Body,
+    entry: &mut RequestRecord,
+    inputs_failed: &mut usize,
+) -> Response {
+    let config = &app.config;
+    if !config.latency.is_zero() {
+        pause(app, config.latency).await;
+    }
+
+    // Authentication.
+    let token = match bearer(headers) {
+        Some(t) if config.valid_tokens.as_ref().is_none_or(|v| v.contains(t)) => t,
+        _ => {
+            let headers = responses::rate_headers(&app.limiter.peek());
+            return responses::rejection(&Rejection::unauthenticated(), headers);
+        }
+    };
+
+    // Rate limits.
+    let figures = match app.limiter.check(token, Instant::now()) {
+        Verdict::Allowed(f) => f,
+        Verdict::Limited(policy, f) => {
+            let r = Rejection::rate_limited(policy == Policy::Daily);
+            return responses::rejection(&r, responses::rate_headers(&f));
+        }
+    };
+    let out_headers = responses::rate_headers(&figures);
+
+    // Body.
+    let hint = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let bytes = match read_body(body, hint, config.max_body_bytes, config.drain_limit_bytes).await {
+        Ok(b) => b,
+        Err(r) => return responses::rejection(&r, out_headers),
+    };
+
+    // Faults that strike before the batch is applied.
+    let fault = config.faults.fault_for(entry.index, config.seed).cloned();
+    entry.fault.clone_from(&fault);
+    if let Some(fault) = &fault {
+        if let Fault::Latency(d) = fault {
+            pause(app, *d).await;
+        } else if !fault.applies_batch() {
+            return strike(app, conn, fault, out_headers, None).await;
+        }
+    }
+
+    // Object type, then the body's rules.
+    let Some((type_name, schema)) = app.schemas.resolve(&entry.object_type) else {
+        return responses::rejection(
+            &Rejection::unknown_object_type(&entry.object_type),
+            out_headers,
+        );
+    };
+    let checked = match check_batch(&bytes, type_name, schema) {
+        Ok(c) => c,
+        Err(r) => {
+            entry.inputs = count_inputs_hint(&bytes);
+            return responses::rejection(&r, out_headers);
+        }
+    };
+    entry.inputs = checked.received;
+    *inputs_failed = checked.failed.len();
+
+    // Apply.
+    let started_at = Utc::now().trunc_subsecs(3);
+    let applied = app.apply(type_name, schema, checked.valid, started_at);
+    entry.applied = applied.created + applied.updated > 0;
+    entry.created = applied.created;
+    entry.updated = applied.updated;
+    let results = responses::reorder(applied.results, config.seed, entry.index);
+    let (status, body) = responses::success_body(results, checked.failed, started_at);
+
+    match fault {
+        Some(Fault::AfterApply(inner)) => {
+            strike(app, conn, &inner, out_headers, Some((status, body))).await
+        }
+        Some(Fault::TruncatedBody) => responses::truncated(status, out_headers, body),
+        _ => (status, out_headers, body).into_response(),
+    }
+}
+
+/// How many inputs a rejected body held, when it is a JSON object with an `inputs` array.
+fn count_inputs_hint(bytes: &[u8]) -> usize {
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        inputs: Vec<serde::de::IgnoredAny>,
+    }
+    serde_json::from_slice::<Shape>(bytes).map_or(0, |s| s.inputs.len())
+}
+
+/// Answer with a fault. `success` is the success response of an applied batch, for faults
+/// that strike after applying.
+async fn strike(
+    app: &App,
+    conn: &ConnHandle,
+    fault: &Fault,
+    headers: HeaderMap,
+    success: Option<(StatusCode, Vec<u8>)>,
+) -> Response {
+    if let Some((status, message)) = fault.error_status() {
+        let r = Rejection::fault(status, message);
+        return match fault {
+            Fault::MigrationInProgress477 { retry_after_secs } => {
+                responses::rejection_retry_after(&r, headers, *retry_after_secs)
+            }
+            _ => responses::rejection(&r, headers),
+        };
+    }
+    match fault {
+        Fault::RateLimited429 | Fault::DailyLimit429 => responses::rejection(
+            &Rejection::rate_limited(*fault == Fault::DailyLimit429),
+            headers,
+        ),
+        Fault::Stall(d) => {
+            pause(app, *d).await;
+            match success {
+                Some((status, body)) => (status, headers, body).into_response(),
+                None => responses::rejection(
+                    &Rejection::fault(504, "The request timed out at the gateway."),
+                    headers,
+                ),
+            }
+        }
+        Fault::Latency(d) => {
+            pause(app, *d).await;
+            match success {
+                Some((status, body)) => (status, headers, body).into_response(),
+                None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            }
+        }
+        Fault::CloseConnection => {
+            conn.close();
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Fault::TruncatedBody => match success {
+            Some((status, body)) => responses::truncated(status, headers, body),
+            None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        },
+        Fault::MalformedJson => responses::malformed(headers),
+        Fault::AfterApply(inner) => Box::pin(strike(app, conn, inner, headers, success)).await,
+        // Error-status faults were answered above.
+        _ => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn with_auth(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, HeaderValue::from_str(value).expect("ascii"));
+        h
+    }
+
+    #[test]
+    fn bearer_shapes() {
+        assert_eq!(bearer(&with_auth("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(&with_auth("bearer abc")), Some("abc"));
+        assert_eq!(bearer(&with_auth("Bearer ")), None);
+        assert_eq!(bearer(&with_auth("Basic abc")), None);
+        assert_eq!(bearer(&with_auth("Bearer a b")), None);
+        assert_eq!(bearer(&with_auth("abc")), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,92 @@
+//! An embedded HubSpot CRM server for tests and benchmarks: `POST
+//! /crm/objects/2026-03/{objectType}/batch/upsert` (and the same on `/crm/v3/objects/...`)
+//! with HubSpot's semantics, rate limits and faults.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), hubspot_crm_mock::MockError> {
+//! use std::time::Duration;
+//! use hubspot_crm_mock::{Fault, FaultPlan, MockServer, Plan};
+//!
+//! let mock = MockServer::builder()           // a MockConfig
+//!     .plan(Plan::Starter)                    // 100 requests per rolling 10 s
+//!     .rate_limit(10, Duration::from_millis(200)) // or a test-speed window
+//!     .daily_quota(1000)                      // past it: 429 with policyName DAILY
+//!     .valid_tokens(["tok-1"])                // default: any well-formed bearer token
+//!     .latency(Duration::from_millis(5))      // added to every upsert response
+//!     .faults(FaultPlan::scripted([(3, Fault::BadGateway502),
+//!                                  (5, Fault::GatewayTimeout504.after_apply())]))
+//!     .seed(7)                                // result order and random faults
+//!     .start()
+//!     .await?;                                // binds 127.0.0.1:0
+//! let base = mock.base_url();                 // "http://127.0.0.1:PORT"
+//! // ... run the client against `base` ...
+//! let stored = mock.records("contacts");      // Vec<StoredRecord>, by ascending id
+//! let counters = mock.counters();             // by status, inputs, created, updated
+//! let log = mock.request_log();               // one RequestRecord per request
+//! mock.shutdown().await;
+//! # let _ = (base, stored, counters, log); Ok(()) }
+//! ```
+//!
+//! # What the server does, in order, for each upsert request
+//! 1. Gives the request the next index (from 0) and waits the configured latency.
+//! 2. Authentication: no or a malformed `Authorization: Bearer` header, or a token outside
+//!    [`MockConfig::valid_tokens`], gives 401 `INVALID_AUTHENTICATION`.
+//! 3. Rate limits, per token over a rolling window ([`MockConfig::plan`],
+//!    [`MockConfig::rate_limit`]) and per account per day ([`MockConfig::daily_quota`]): 429
+//!    with HubSpot's rate-limit body (`policyName` `TEN_SECONDLY_ROLLING` or `DAILY`). Every
+//!    response carries `X-HubSpot-RateLimit-Max`, `-Remaining`, `-Interval-Milliseconds`,
+//!    `-Daily` and `-Daily-Remaining`.
+//! 4. Reads the body: over [`MockConfig::max_body_bytes`] gives 413.
+//! 5. A fault from the [`FaultPlan`] for this index, if it strikes before applying.
+//! 6. Object type: a configured name, its type id (`0-1`) or a custom name (`p_cars`,
+//!    `2-123`, configured with [`MockConfig::object_schema`]); otherwise 400 `Unable to infer
+//!    object type from: ...`.
+//! 7. Whole-request rules, each a 400 `VALIDATION_ERROR` with nothing applied: JSON that does
+//!    not match the schema (missing `inputs`, `id` or `properties`, a non-string value), more
+//!    than 100 inputs, an `idProperty` that is not unique, duplicate ids (HubSpot's message and
+//!    `context.ids`).
+//! 8. Per-input rules (an unknown property, an invalid email): when every failed input has an
+//!    `objectWriteTraceId`, the valid inputs are applied and the answer is 207 with one
+//!    `StandardError` per failed input (`context.objectWriteTraceId`); otherwise the whole
+//!    batch fails with 400 and nothing is applied.
+//! 9. Upsert by (object type, id property, value); emails lower-cased; 200 with results in a
+//!    seed-determined order that is never the input order, each with `new`, `createdAt`,
+//!    `updatedAt`, the echoed `objectWriteTraceId`, and `properties` holding every schema
+//!    property (null when unset), `hs_object_id`, `createdate` and `lastmodifieddate`.
+//! 10. A fault that strikes after applying ([`Fault::AfterApply`], [`Fault::TruncatedBody`]).
+//!
+//! Response bodies are the generated types of `hubspot-crm-api`, so they match the spec.
+//! `GET /__mock/objects/{objectType}` returns the stored records as JSON (mock-only).
+
+mod activity;
+pub mod bench;
+pub mod cli;
+mod config;
+mod connection;
+mod error;
+mod faults;
+mod handlers;
+mod hubspot_errors;
+mod rate_limit;
+mod responses;
+mod schema;
+mod server;
+mod store;
+mod validation;
+
+pub use activity::{Counters, RequestRecord};
+pub use config::{
+    DEFAULT_DRAIN_LIMIT_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_STALL, HUBSPOT_WINDOW, MockConfig,
+    Plan, RateLimit,
+};
+pub use error::MockError;
+pub use faults::{DEFAULT_MIGRATION_RETRY_AFTER_SECS, Fault, FaultPlan, FaultSpecError};
+pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_V3};
+pub use hubspot_errors::MOCK_PORTAL_ID;
+pub use responses::{
+    HEADER_DAILY, HEADER_DAILY_REMAINING, HEADER_INTERVAL, HEADER_MAX, HEADER_REMAINING,
+};
+pub use schema::ObjectSchema;
+pub use server::{MockServer, SHUTDOWN_GRACE};
+pub use store::{FIRST_RECORD_ID, StoredRecord};
+pub use validation::MAX_INPUTS;

@@ -1,0 +1,233 @@
+//! HubSpot's request limits: a rolling window per access token and an optional daily quota
+//! per account, with the `X-HubSpot-RateLimit-*` figures every response reports.
+//!
+//! Time is read from `tokio::time::Instant`, so tests with paused time drive the window.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::config::{Plan, RateLimit};
+
+/// The figures for the rate-limit headers of one response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RateFigures {
+    /// `X-HubSpot-RateLimit-Max`.
+    pub max: u32,
+    /// `X-HubSpot-RateLimit-Remaining`.
+    pub remaining: u32,
+    /// `X-HubSpot-RateLimit-Interval-Milliseconds`.
+    pub interval_ms: u128,
+    /// `X-HubSpot-RateLimit-Daily`.
+    pub daily: u64,
+    /// `X-HubSpot-RateLimit-Daily-Remaining`.
+    pub daily_remaining: u64,
+}
+
+/// Which limit turned a request away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Policy {
+    /// The rolling window is full.
+    TenSecondlyRolling,
+    /// The daily quota is spent.
+    Daily,
+}
+
+/// The limiter's verdict on one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Go ahead; the request was counted.
+    Allowed(RateFigures),
+    /// Answer 429 with this policy; the request was not counted.
+    Limited(Policy, RateFigures),
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    /// Start times of the requests still inside each token's window, oldest first.
+    windows: HashMap<String, VecDeque<Instant>>,
+    /// Requests accepted today, across tokens.
+    daily_used: u64,
+}
+
+/// The limiter shared by all requests of a server. The lock is held only for the bookkeeping
+/// of one request, never across an await.
+#[derive(Debug)]
+pub(crate) struct RateLimiter {
+    limit: RateLimit,
+    plan: Plan,
+    daily_quota: Option<u64>,
+    counts: Mutex<Counts>,
+}
+
+impl RateLimiter {
+    pub(crate) fn new(limit: RateLimit, plan: Plan, daily_quota: Option<u64>) -> Self {
+        RateLimiter {
+            limit,
+            plan,
+            daily_quota,
+            counts: Mutex::new(Counts::default()),
+        }
+    }
+
+    fn window(&self) -> (u32, Duration) {
+        match self.limit {
+            RateLimit::Rolling { max, window } => (max, window),
+            RateLimit::Unlimited => (self.plan.requests_per_window(), Duration::from_secs(10)),
+        }
+    }
+
+    fn daily_max(&self) -> u64 {
+        self.daily_quota
+            .unwrap_or_else(|| self.plan.requests_per_day())
+    }
+
+    /// Figures to report on a response that was not counted (such as a 401).
+    pub(crate) fn peek(&self) -> RateFigures {
+        let (max, window) = self.window();
+        let used = lock(&self.counts).daily_used;
+        RateFigures {
+            max,
+            remaining: max,
+            interval_ms: window.as_millis(),
+            daily: self.daily_max(),
+            daily_remaining: self.daily_max().saturating_sub(used),
+        }
+    }
+
+    /// Count a request by `token` made at `now`, or turn it away.
+    pub(crate) fn check(&self, token: &str, now: Instant) -> Verdict {
+        let (max, window) = self.window();
+        let daily = self.daily_max();
+        let mut counts = lock(&self.counts);
+        let used = counts.daily_used;
+        let mut figures = RateFigures {
+            max,
+            remaining: max,
+            interval_ms: window.as_millis(),
+            daily,
+            daily_remaining: daily.saturating_sub(used),
+        };
+        if self.daily_quota.is_some_and(|quota| used >= quota) {
+            figures.remaining = 0;
+            return Verdict::Limited(Policy::Daily, figures);
+        }
+        if let RateLimit::Rolling { .. } = self.limit {
+            let starts = match counts.windows.get_mut(token) {
+                Some(starts) => starts,
+                None => counts.windows.entry(token.to_owned()).or_default(),
+            };
+            while starts
+                .front()
+                .is_some_and(|&start| now.saturating_duration_since(start) >= window)
+            {
+                starts.pop_front();
+            }
+            if starts.len() >= max as usize {
+                figures.remaining = 0;
+                return Verdict::Limited(Policy::TenSecondlyRolling, figures);
+            }
+            starts.push_back(now);
+            figures.remaining = max.saturating_sub(u32::try_from(starts.len()).unwrap_or(u32::MAX));
+        }
+        counts.daily_used += 1;
+        figures.daily_remaining = daily.saturating_sub(counts.daily_used);
+        Verdict::Allowed(figures)
+    }
+}
+
+/// Lock a mutex, carrying on with the data if a panicking thread poisoned it (the counts stay
+/// consistent: every update is a single step).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(max: u32, window_ms: u64) -> RateLimiter {
+        RateLimiter::new(
+            RateLimit::Rolling {
+                max,
+                window: Duration::from_millis(window_ms),
+            },
+            Plan::Starter,
+            None,
+        )
+    }
+
+    #[test]
+    fn window_fills_then_rolls() {
+        let l = limiter(3, 200);
+        let t0 = Instant::now();
+        for expected_remaining in [2, 1, 0] {
+            match l.check("a", t0) {
+                Verdict::Allowed(f) => {
+                    assert_eq!(f.remaining, expected_remaining);
+                    assert_eq!(f.max, 3);
+                    assert_eq!(f.interval_ms, 200);
+                }
+                other => panic!("expected allowed, got {other:?}"),
+            }
+        }
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_millis(199)),
+            Verdict::Limited(Policy::TenSecondlyRolling, f) if f.remaining == 0
+        ));
+        // Another token has its own window.
+        assert!(matches!(l.check("b", t0), Verdict::Allowed(f) if f.remaining == 2));
+        // The first three leave the window at exactly 200 ms.
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_millis(200)),
+            Verdict::Allowed(f) if f.remaining == 2
+        ));
+    }
+
+    #[test]
+    fn rolling_not_fixed_window() {
+        let l = limiter(2, 100);
+        let t0 = Instant::now();
+        assert!(matches!(l.check("a", t0), Verdict::Allowed(_)));
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_millis(60)),
+            Verdict::Allowed(_)
+        ));
+        // At 110 ms only the first request has left the window.
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_millis(110)),
+            Verdict::Allowed(f) if f.remaining == 0
+        ));
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_millis(150)),
+            Verdict::Limited(Policy::TenSecondlyRolling, _)
+        ));
+    }
+
+    #[test]
+    fn daily_quota_is_shared_and_final() {
+        let l = RateLimiter::new(RateLimit::Unlimited, Plan::Starter, Some(2));
+        let t0 = Instant::now();
+        assert!(
+            matches!(l.check("a", t0), Verdict::Allowed(f) if f.daily_remaining == 1 && f.daily == 2)
+        );
+        assert!(matches!(l.check("b", t0), Verdict::Allowed(f) if f.daily_remaining == 0));
+        assert!(matches!(
+            l.check("a", t0 + Duration::from_secs(3600)),
+            Verdict::Limited(Policy::Daily, _)
+        ));
+    }
+
+    #[test]
+    fn unlimited_reports_plan_figures() {
+        let l = RateLimiter::new(RateLimit::Unlimited, Plan::Addon, None);
+        let t0 = Instant::now();
+        for _ in 0..1000 {
+            assert!(
+                matches!(l.check("a", t0), Verdict::Allowed(f) if f.max == 250 && f.remaining == 250)
+            );
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! A running mock: its shared state, its start on a listener, and the handle tests hold.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::activity::{Activity, Counters, RequestRecord};
+use crate::config::MockConfig;
+use crate::connection::{ConnHandle, MockListener};
+use crate::error::MockError;
+use crate::handlers;
+use crate::rate_limit::{RateLimiter, lock};
+use crate::schema::{ObjectSchema, Schemas};
+use crate::store::{Applied, Store, StoredRecord};
+use crate::validation::CheckedInput;
+
+/// How long [`MockServer::shutdown`] waits for open requests before dropping them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// State shared by every request of one server.
+#[derive(Debug)]
+pub(crate) struct App {
+    pub config: MockConfig,
+    pub schemas: Schemas,
+    pub limiter: RateLimiter,
+    pub activity: Activity,
+    pub next_index: AtomicU64,
+    pub shutdown: watch::Receiver<bool>,
+    store: Mutex<Store>,
+}
+
+impl App {
+    /// Apply checked inputs under the store lock (held for this call only, never across an
+    /// await).
+    pub(crate) fn apply(
+        &self,
+        type_name: &str,
+        schema: &ObjectSchema,
+        inputs: Vec<CheckedInput>,
+        now: DateTime<Utc>,
+    ) -> Applied {
+        lock(&self.store).apply(type_name, schema, inputs, now)
+    }
+
+    pub(crate) fn records(&self, type_name: &str) -> Vec<StoredRecord> {
+        lock(&self.store).records(type_name)
+    }
+}
+
+/// A running mock server. Dropping it stops the server too, without waiting.
+#[derive(Debug)]
+pub struct MockServer {
+    addr: SocketAddr,
+    app: std::sync::Arc<App>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+pub(crate) async fn start(config: MockConfig) -> Result<MockServer, MockError> {
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| MockError::Bind {
+            addr: config.addr,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| MockError::Bind {
+        addr: config.addr,
+        source,
+    })?;
+    let (stop, stopped) = watch::channel(false);
+    let app = std::sync::Arc::new(App {
+        schemas: Schemas::new(&config.schemas),
+        limiter: RateLimiter::new(config.rate_limit, config.plan, config.daily_quota),
+        activity: Activity::default(),
+        next_index: AtomicU64::new(0),
+        shutdown: stopped.clone(),
+        store: Mutex::new(Store::default()),
+        config,
+    });
+    let router = handlers::router(std::sync::Arc::clone(&app));
+    let mut stopped_signal = stopped;
+    let serve = axum::serve(
+        MockListener { inner: listener },
+        router.into_make_service_with_connect_info::<ConnHandle>(),
+    )
+    .with_graceful_shutdown(async move {
+        let _ = stopped_signal.wait_for(|stop| *stop).await;
+    });
+    let task = tokio::spawn(async move {
+        if let Err(e) = serve.await {
+            tracing::error!("hubspot-crm-mock server stopped with an error: {e}");
+        }
+    });
+    tracing::info!("hubspot-crm-mock listening on http://{addr}");
+    Ok(MockServer {
+        addr,
+        app,
+        stop,
+        task: Some(task),
+    })
+}
+
+impl MockServer {
+    /// A configuration to start a server from (all defaults: Starter plan, any token, no
+    /// faults, seed 0, an ephemeral loopback port).
+    pub fn builder() -> MockConfig {
+        MockConfig::default()
+    }
+
+    /// Start a server with the default configuration.
+    ///
+    /// # Errors
+    /// [`MockError::Bind`] when no loopback port can be bound.
+    pub async fn start() -> Result<MockServer, MockError> {
+        MockConfig::default().start().await
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, to use as a client's base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The full 2026-03 batch upsert URL for `object_type`.
+    pub fn upsert_url(&self, object_type: &str) -> String {
+        format!(
+            "http://{}/crm/objects/2026-03/{object_type}/batch/upsert",
+            self.addr
+        )
+    }
+
+    /// The stored records of an object type (a name or a type id), by ascending id; empty for
+    /// an unknown type.
+    pub fn records(&self, object_type: &str) -> Vec<StoredRecord> {
+        match self.app.schemas.resolve(object_type) {
+            Some((name, _)) => self.app.records(name),
+            None => Vec::new(),
+        }
+    }
+
+    /// Counters since the server started.
+    pub fn counters(&self) -> Counters {
+        self.app.activity.counters()
+    }
+
+    /// Every request to the upsert routes so far, by index.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        self.app.activity.log()
+    }
+
+    /// Stop accepting connections, cut short stalls and latency, let open requests finish
+    /// (for up to [`SHUTDOWN_GRACE`]) and wait for the server to stop.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+        {
+            tracing::warn!("hubspot-crm-mock: open requests did not finish; dropping them");
+            task.abort();
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
