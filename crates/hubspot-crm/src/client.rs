@@ -1,0 +1,405 @@
+//! [`Client`] and its [`ClientBuilder`]: configuration, validation and the shared state
+//! (token provider, retry budget, pacer) that every request of a client uses.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::Stream;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+
+use crate::auth::{AccessToken, StaticToken, TokenProvider};
+use crate::bulk::BulkRun;
+use crate::error::Error;
+use crate::input::UpsertInput;
+use crate::object_type::ObjectType;
+use crate::rate_limit::{Pacer, RateLimit};
+use crate::retry::{RetryBudget, RetryPolicy};
+use crate::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HttpTransport, Transport};
+
+/// HubSpot's API host.
+pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
+/// Default number of requests in flight at once: 4 keeps a 100-per-10-s plan busy when a
+/// request takes up to 400 ms, without piling up requests that only wait on the pacer.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// Default `User-Agent`.
+pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PKG_VERSION"));
+
+/// A HubSpot CRM client. Cheap to clone; clones share the pacer, the retry budget and the
+/// connection pool.
+///
+/// ```
+/// use hubspot_crm::{AccessToken, Client, Plan, RateLimit, RetryPolicy};
+/// use std::time::Duration;
+/// let client = Client::builder()
+///     .base_url("http://127.0.0.1:8080")
+///     .token(AccessToken::new("pat-na1-example"))
+///     .timeout(Duration::from_secs(20))
+///     .retry_policy(RetryPolicy::default().max_attempts(5))
+///     .rate_limit(RateLimit::plan(Plan::Starter))
+///     .concurrency(4)
+///     .build()?;
+/// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
+/// # Ok::<(), hubspot_crm::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<Shared>,
+}
+
+/// What every request and bulk run of a client shares.
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) tokens: Arc<dyn TokenProvider>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+    pub(crate) pacer: Pacer,
+    pub(crate) concurrency: usize,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base_url)
+            .field("token", &"<redacted>")
+            .field("retry", &self.inner.retry)
+            .field("concurrency", &self.inner.concurrency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// Starts configuring a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests go to, without a trailing `/`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// Upserts every input of `inputs`, in requests of at most 100, paced and retried; see
+    /// [`BulkRun`] for the outcomes, progress and cancellation.
+    pub fn bulk_upsert<S>(&self, object_type: ObjectType, inputs: S) -> BulkRun
+    where
+        S: Stream<Item = UpsertInput> + Send + 'static,
+    {
+        BulkRun::start(self.inner.clone(), object_type, Box::pin(inputs))
+    }
+
+    /// [`Client::bulk_upsert`] over an iterator or a `Vec`.
+    pub fn bulk_upsert_iter<I>(&self, object_type: ObjectType, inputs: I) -> BulkRun
+    where
+        I: IntoIterator<Item = UpsertInput>,
+        I::IntoIter: Send + 'static,
+    {
+        self.bulk_upsert(object_type, futures::stream::iter(inputs))
+    }
+
+    /// The escape hatch: the generated client for single calls, authenticated with the current
+    /// token (marked sensitive), with this client's timeouts and no redirects. It does not
+    /// pace, retry or refresh the token.
+    pub async fn api(&self) -> Result<hubspot_crm_api::Client, Error> {
+        let token = self.inner.tokens.token().await?;
+        let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, token.header_value()?);
+        // A client is cheap to build and shares nothing with ours but its settings.
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(self.inner.user_agent.clone())
+            .connect_timeout(self.inner.connect_timeout)
+            .timeout(self.inner.timeout)
+            .build()
+            .map_err(|e| Error::Transport {
+                message: format!("could not build the HTTP client: {e}"),
+            })?;
+        Ok(hubspot_crm_api::Client::new_with_client(
+            &self.inner.base_url,
+            http,
+        ))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn with_transport(
+        transport: Arc<dyn Transport>,
+        retry: RetryPolicy,
+        limit: RateLimit,
+        concurrency: usize,
+        tokens: Arc<dyn TokenProvider>,
+    ) -> Client {
+        Client {
+            inner: Arc::new(Shared {
+                base_url: "http://fake.invalid".into(),
+                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+                timeout: DEFAULT_TIMEOUT,
+                user_agent: DEFAULT_USER_AGENT.into(),
+                transport,
+                tokens,
+                budget: retry.new_budget(),
+                retry,
+                pacer: Pacer::new(limit),
+                concurrency: concurrency.max(1),
+            }),
+        }
+    }
+}
+
+/// Configures a [`Client`]. Every setting has a default except the token.
+#[derive(Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    allow_insecure_http: bool,
+    tokens: Option<Arc<dyn TokenProvider>>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    rate_limit: RateLimit,
+    concurrency: usize,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            base_url: DEFAULT_BASE_URL.to_string(),
+            allow_insecure_http: false,
+            tokens: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: DEFAULT_USER_AGENT.to_string(),
+            retry: RetryPolicy::default(),
+            rate_limit: RateLimit::default(),
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("token", &self.tokens.as_ref().map(|_| "<redacted>"))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("rate_limit", &self.rate_limit)
+            .field("concurrency", &self.concurrency)
+            .finish()
+    }
+}
+
+impl ClientBuilder {
+    /// Where to send requests (default [`DEFAULT_BASE_URL`]). Plain `http://` is refused unless
+    /// the host is a loopback address or `localhost`, or [`ClientBuilder::allow_insecure_http`]
+    /// was called.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Allows a plain `http://` base URL to a non-loopback host. The token then crosses the
+    /// network unencrypted.
+    pub fn allow_insecure_http(mut self) -> Self {
+        self.allow_insecure_http = true;
+        self
+    }
+
+    /// A fixed access token (private app, or OAuth managed elsewhere).
+    pub fn token(mut self, token: AccessToken) -> Self {
+        self.tokens = Some(Arc::new(StaticToken::new(token)));
+        self
+    }
+
+    /// A provider of tokens that may be refreshed.
+    pub fn token_provider(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.tokens = Some(provider);
+        self
+    }
+
+    /// Longest wait for a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest time for a whole request, reading the response body included (default
+    /// [`DEFAULT_TIMEOUT`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// The retry rules (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The request rate limit (default: the Starter plan, 100 per 10 s).
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = limit;
+        self
+    }
+
+    /// How many requests a bulk run keeps in flight at once (default
+    /// [`DEFAULT_CONCURRENCY`], at least 1). A run holds at most about
+    /// `2 × concurrency × 100` inputs in memory.
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    pub fn build(self) -> Result<Client, Error> {
+        let base_url = validate_base_url(&self.base_url, self.allow_insecure_http)?;
+        let tokens = self.tokens.ok_or_else(|| {
+            Error::invalid(
+                "client configuration",
+                "no access token: call .token(..) or .token_provider(..)",
+            )
+        })?;
+        let http = reqwest::Client::builder()
+            .user_agent(self.user_agent.clone())
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            // Never follow redirects: the Authorization header must not travel to another host,
+            // and a redirected POST is not something the API does.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::invalid("client configuration", e.to_string()))?;
+        let transport = Arc::new(HttpTransport {
+            http,
+            base_url: base_url.clone(),
+        });
+        Ok(Client {
+            inner: Arc::new(Shared {
+                base_url,
+                connect_timeout: self.connect_timeout,
+                timeout: self.timeout,
+                user_agent: self.user_agent,
+                transport,
+                tokens,
+                budget: self.retry.new_budget(),
+                retry: self.retry,
+                pacer: Pacer::new(self.rate_limit),
+                concurrency: self.concurrency,
+            }),
+        })
+    }
+}
+
+fn validate_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, Error> {
+    let refuse = |reason: String| Err(Error::invalid("base URL", reason));
+    let url = match reqwest::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => return refuse(format!("{raw:?} is not a URL: {e}")),
+    };
+    if url.query().is_some() || url.fragment().is_some() {
+        return refuse(format!("{raw:?} has a query or fragment"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return refuse("it contains credentials; pass the token with .token(..)".into());
+    }
+    let host = match url.host_str() {
+        Some(h) => h.to_string(),
+        None => return refuse(format!("{raw:?} has no host")),
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_insecure_http || is_loopback(&host) => {}
+        "http" => {
+            return refuse(format!(
+                "plain http to {host} would send the token unencrypted; use https, a loopback host, or .allow_insecure_http()"
+            ));
+        }
+        other => return refuse(format!("scheme {other:?} is not http or https")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn build(url: &str) -> Result<Client, Error> {
+        Client::builder()
+            .base_url(url)
+            .token(AccessToken::new("s3cret"))
+            .build()
+    }
+
+    #[test]
+    fn default_base_url_is_hubspot() {
+        let client = Client::builder()
+            .token(AccessToken::new("x"))
+            .build()
+            .expect("client");
+        assert_eq!(client.base_url(), "https://api.hubapi.com");
+    }
+
+    #[test]
+    fn http_only_for_loopback_or_by_opt_in() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost:1/",
+            "http://[::1]:9",
+            "https://example.com",
+        ] {
+            assert!(build(ok).is_ok(), "{ok}");
+        }
+        let err = build("http://example.com").expect_err("insecure");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("allow_insecure_http"), "{err}");
+        assert!(
+            Client::builder()
+                .base_url("http://example.com")
+                .allow_insecure_http()
+                .token(AccessToken::new("x"))
+                .build()
+                .is_ok()
+        );
+        for bad in ["ftp://x", "not a url", "https://x/?q=1", "https://u:p@x"] {
+            assert!(build(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trailing_slash_is_removed() {
+        assert_eq!(
+            build("http://127.0.0.1:8/base/").expect("ok").base_url(),
+            "http://127.0.0.1:8/base"
+        );
+    }
+
+    #[test]
+    fn token_is_required_and_never_shown() {
+        let err = Client::builder().build().expect_err("no token");
+        assert!(err.to_string().contains("no access token"));
+        let builder = Client::builder().token(AccessToken::new("s3cret"));
+        assert!(!format!("{builder:?}").contains("s3cret"));
+        let client = build("http://127.0.0.1:1").expect("client");
+        assert!(!format!("{client:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,341 @@
+//! The coordinator of a bulk run: reads inputs, forms batches (through the
+//! [`Scheduler`]), keeps at most `concurrency` requests in flight, and turns every input into
+//! exactly one [`RecordOutcome`].
+//!
+//! Memory: at most `(concurrency + 1) × 100` inputs wait to be sent, at most
+//! `concurrency × 100` are in flight, and the outcome channel holds at most
+//! `concurrency × 100`; when the consumer stops reading outcomes, the coordinator stops
+//! reading inputs. Nothing grows with the size of the input.
+//!
+//! Batch forming: a full batch of 100 goes out as soon as a request slot is free. A partial
+//! batch goes out when the input has ended, when the waiting queue is full (duplicates held
+//! back can keep batches small), or when the input stream has had nothing new for
+//! [`LINGER`], so a slow producer does not cost one request per record.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::Instrument;
+
+use crate::client::Shared;
+use crate::input::UpsertInput;
+use crate::object_type::ObjectType;
+use crate::outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome};
+use crate::request::{Stop, Unit, UnitReport, run_unit};
+use crate::scheduler::{Item, MAX_BATCH, RecordKey, Scheduler};
+
+/// How long a partial batch waits for more input from a stream that has nothing ready.
+pub(crate) const LINGER: Duration = Duration::from_millis(50);
+
+type Progressor = Arc<watch::Sender<Progress>>;
+
+/// Runs a bulk upsert to its end.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    object_type: ObjectType,
+    inputs: BoxStream<'static, UpsertInput>,
+    outcomes: mpsc::Sender<RecordOutcome>,
+    progress: Progressor,
+    cancel: watch::Receiver<bool>,
+) {
+    let span = tracing::info_span!("bulk_upsert", object_type = %object_type, concurrency = shared.concurrency);
+    Coordinator {
+        capacity: (shared.concurrency + 1) * MAX_BATCH,
+        shared,
+        object_type,
+        emitter: Emitter { outcomes, progress },
+        scheduler: Scheduler::default(),
+        splits: VecDeque::new(),
+        tasks: JoinSet::new(),
+        in_task: HashMap::new(),
+        stop: None,
+        run_tag: format!("{:08x}", fastrand::u32(..)),
+    }
+    .run(inputs, cancel)
+    .instrument(span)
+    .await;
+}
+
+struct Emitter {
+    outcomes: mpsc::Sender<RecordOutcome>,
+    progress: Progressor,
+}
+
+impl Emitter {
+    /// Sends one final outcome; false when nobody listens any more.
+    async fn emit(&self, item: Item, kind: OutcomeKind, was_in_flight: bool) -> bool {
+        self.progress.send_modify(|p| {
+            p.done += 1;
+            if was_in_flight {
+                p.in_flight = p.in_flight.saturating_sub(1);
+            }
+            match &kind {
+                OutcomeKind::Created { .. } => p.created += 1,
+                OutcomeKind::Updated { .. } => p.updated += 1,
+                OutcomeKind::Failed { .. } => p.failed += 1,
+                OutcomeKind::NotAttempted { .. } => p.not_attempted += 1,
+            }
+        });
+        let trace_id = item.trace_id().to_string();
+        let outcome = RecordOutcome {
+            position: item.position,
+            id: item.input.id().to_string(),
+            id_property: item.input.get_id_property().map(str::to_string),
+            trace_id,
+            kind,
+        };
+        self.outcomes.send(outcome).await.is_ok()
+    }
+}
+
+struct Coordinator {
+    shared: Arc<Shared>,
+    object_type: ObjectType,
+    emitter: Emitter,
+    scheduler: Scheduler,
+    /// Halves of bisected requests, sent before new batches.
+    splits: VecDeque<Unit>,
+    tasks: JoinSet<UnitReport>,
+    /// Copies of each running task's inputs, so a panicking task still yields outcomes.
+    in_task: HashMap<tokio::task::Id, Vec<Item>>,
+    capacity: usize,
+    stop: Option<NotAttemptedReason>,
+    run_tag: String,
+}
+
+enum Flow {
+    Continue,
+    ConsumerGone,
+}
+
+impl Coordinator {
+    async fn run(
+        mut self,
+        mut inputs: BoxStream<'static, UpsertInput>,
+        mut cancel: watch::Receiver<bool>,
+    ) {
+        let started = Instant::now();
+        let mut position: u64 = 0;
+        let mut input_done = false;
+        let mut cancel_open = true;
+        let mut linger: Option<Instant> = None;
+
+        loop {
+            // Read whatever the input stream has ready, up to the waiting capacity.
+            while !input_done && self.stop.is_none() && self.scheduler.waiting() < self.capacity {
+                match inputs.next().now_or_never() {
+                    Some(Some(input)) => {
+                        self.accept(input, &mut position);
+                    }
+                    Some(None) => input_done = true,
+                    None => break,
+                }
+            }
+
+            // Start requests while there are free slots.
+            while self.tasks.len() < self.shared.concurrency && self.stop.is_none() {
+                if let Some(unit) = self.splits.pop_front() {
+                    self.spawn(unit);
+                    continue;
+                }
+                let ready = self.scheduler.ready();
+                if ready == 0 {
+                    break;
+                }
+                let lingered = linger.is_some_and(|at| Instant::now() >= at);
+                if ready == MAX_BATCH
+                    || input_done
+                    || self.scheduler.waiting() >= self.capacity
+                    || lingered
+                {
+                    let batch = self.scheduler.next_batch();
+                    self.emitter
+                        .progress
+                        .send_modify(|p| p.in_flight += batch.len() as u64);
+                    self.spawn(Unit { items: batch });
+                    linger = None;
+                } else {
+                    linger.get_or_insert_with(|| Instant::now() + LINGER);
+                    break;
+                }
+            }
+
+            if self.tasks.is_empty() && self.splits.is_empty() {
+                if self.stop.is_some() {
+                    break;
+                }
+                if input_done && self.scheduler.waiting() == 0 {
+                    break;
+                }
+            }
+
+            let can_read =
+                !input_done && self.stop.is_none() && self.scheduler.waiting() < self.capacity;
+            let flow = tokio::select! {
+                biased;
+                changed = cancel.changed(), if cancel_open => {
+                    if changed.is_err() {
+                        cancel_open = false;
+                        Flow::Continue
+                    } else if *cancel.borrow_and_update() {
+                        cancel_open = false;
+                        tracing::info!("bulk run cancelled");
+                        self.halt(NotAttemptedReason::Cancelled).await
+                    } else {
+                        Flow::Continue
+                    }
+                }
+                Some(joined) = self.tasks.join_next_with_id(), if !self.tasks.is_empty() => {
+                    self.finish_task(joined).await
+                }
+                next = inputs.next(), if can_read => {
+                    match next {
+                        Some(input) => self.accept(input, &mut position),
+                        None => input_done = true,
+                    }
+                    Flow::Continue
+                }
+                _ = sleep_until_opt(linger), if linger.is_some() => Flow::Continue,
+            };
+            if let Flow::ConsumerGone = flow {
+                return;
+            }
+        }
+
+        // Stopped early: every input still unread ends not attempted.
+        if let Some(reason) = self.stop.clone() {
+            while let Some(input) = inputs.next().await {
+                let item = self.make_item(input, &mut position);
+                let kind = OutcomeKind::NotAttempted {
+                    reason: reason.clone(),
+                };
+                if !self.emitter.emit(item, kind, false).await {
+                    return;
+                }
+            }
+        }
+        let elapsed = started.elapsed();
+        self.emitter.progress.send_modify(|p| {
+            p.finished = true;
+            p.elapsed = elapsed;
+        });
+        tracing::info!(summary = %crate::Summary::from(&*self.emitter.progress.borrow()), "bulk run finished");
+    }
+
+    fn make_item(&self, mut input: UpsertInput, position: &mut u64) -> Item {
+        let pos = *position;
+        *position += 1;
+        let tag = &self.run_tag;
+        input.set_trace_id_if_missing(|| format!("hsc-{tag}-{pos}"));
+        self.emitter.progress.send_modify(|p| p.read += 1);
+        Item {
+            position: pos,
+            key: RecordKey::of(&input),
+            input,
+            sends: 0,
+        }
+    }
+
+    fn accept(&mut self, input: UpsertInput, position: &mut u64) {
+        let item = self.make_item(input, position);
+        self.scheduler.push(item);
+    }
+
+    fn spawn(&mut self, unit: Unit) {
+        let copies = unit.items.clone();
+        let handle = self.tasks.spawn(run_unit(
+            self.shared.clone(),
+            self.object_type.clone(),
+            unit,
+            self.emitter.progress.clone(),
+        ));
+        self.in_task.insert(handle.id(), copies);
+    }
+
+    async fn finish_task(
+        &mut self,
+        joined: Result<(tokio::task::Id, UnitReport), tokio::task::JoinError>,
+    ) -> Flow {
+        let report = match joined {
+            Ok((id, report)) => {
+                self.in_task.remove(&id);
+                report
+            }
+            Err(e) => {
+                let items = self.in_task.remove(&e.id()).unwrap_or_default();
+                tracing::error!(error = %e, "request task ended abnormally");
+                let mut report = UnitReport::default();
+                for item in items {
+                    let kind = OutcomeKind::Failed {
+                        category: "INTERNAL".into(),
+                        message: format!("the request task ended abnormally: {e}"),
+                        correlation_id: None,
+                        retried: item.sends > 1,
+                    };
+                    report.done.push((item, kind));
+                }
+                report
+            }
+        };
+        for (item, kind) in report.done {
+            self.scheduler.release(&item);
+            if !self.emitter.emit(item, kind, true).await {
+                return Flow::ConsumerGone;
+            }
+        }
+        for unit in report.split.into_iter().rev() {
+            self.splits.push_front(unit);
+        }
+        match report.stop {
+            Some(Stop::DailyLimit) => self.halt(NotAttemptedReason::DailyLimitReached).await,
+            Some(Stop::Fatal(cause)) => self.halt(NotAttemptedReason::RunAborted { cause }).await,
+            None => Flow::Continue,
+        }
+    }
+
+    /// Stops sending: inputs waiting or queued for a re-send end now; requests in flight finish.
+    async fn halt(&mut self, reason: NotAttemptedReason) -> Flow {
+        if self.stop.is_some() {
+            return Flow::Continue;
+        }
+        tracing::warn!(%reason, "bulk run stopping");
+        self.stop = Some(reason.clone());
+        for item in self.scheduler.drain_waiting() {
+            let kind = OutcomeKind::NotAttempted {
+                reason: reason.clone(),
+            };
+            if !self.emitter.emit(item, kind, false).await {
+                return Flow::ConsumerGone;
+            }
+        }
+        let splits: Vec<Unit> = self.splits.drain(..).collect();
+        for item in splits.into_iter().flat_map(|u| u.items) {
+            self.scheduler.release(&item);
+            let kind = OutcomeKind::Failed {
+                category: "RUN_STOPPED".into(),
+                message: format!(
+                    "HubSpot rejected its request as a whole, and {reason} before it could be isolated"
+                ),
+                correlation_id: None,
+                retried: item.sends > 1,
+            };
+            if !self.emitter.emit(item, kind, true).await {
+                return Flow::ConsumerGone;
+            }
+        }
+        Flow::Continue
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => futures::future::pending().await,
+    }
+}

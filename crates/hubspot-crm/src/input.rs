@@ -1,0 +1,147 @@
+//! [`UpsertInput`]: one record to create or update, built fluently.
+
+use std::collections::HashMap;
+use std::fmt::Display;
+
+use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+
+/// One record to create or update, identified by the value of a unique property.
+///
+/// ```
+/// use hubspot_crm::UpsertInput;
+/// let input = UpsertInput::new("ada@example.com")
+///     .id_property("email")
+///     .property("firstname", "Ada")
+///     .property("age", 36)
+///     .trace_id("row-1");
+/// assert_eq!(input.id(), "ada@example.com");
+/// assert_eq!(input.get_properties().get("age").map(String::as_str), Some("36"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpsertInput {
+    id: String,
+    id_property: Option<String>,
+    properties: HashMap<String, String>,
+    trace_id: Option<String>,
+}
+
+impl UpsertInput {
+    /// A record identified by `id`, the value of its unique id property (an email address for
+    /// contacts with `id_property("email")`).
+    pub fn new(id: impl Into<String>) -> Self {
+        UpsertInput {
+            id: id.into(),
+            id_property: None,
+            properties: HashMap::new(),
+            trace_id: None,
+        }
+    }
+
+    /// Names the unique property whose value `id` is, such as `email`.
+    pub fn id_property(mut self, name: impl Into<String>) -> Self {
+        self.id_property = Some(name.into());
+        self
+    }
+
+    /// Sets a property; any `Display` value is written as its text, since HubSpot takes every
+    /// value as a string.
+    pub fn property(mut self, name: impl Into<String>, value: impl Display) -> Self {
+        self.properties.insert(name.into(), value.to_string());
+        self
+    }
+
+    /// Sets many properties at once.
+    pub fn properties<K, V>(mut self, props: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Display,
+    {
+        for (k, v) in props {
+            self.properties.insert(k.into(), v.to_string());
+        }
+        self
+    }
+
+    /// Sets the `objectWriteTraceId`. When you leave it out, the client assigns one so it can
+    /// match results and errors to inputs.
+    pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
+        self.trace_id = Some(trace_id.into());
+        self
+    }
+
+    /// The record's id value.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The unique property named, if any.
+    pub fn get_id_property(&self) -> Option<&str> {
+        self.id_property.as_deref()
+    }
+
+    /// The properties to write.
+    pub fn get_properties(&self) -> &HashMap<String, String> {
+        &self.properties
+    }
+
+    /// The trace id set by the user, if any.
+    pub fn get_trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+
+    pub(crate) fn set_trace_id_if_missing(&mut self, make: impl FnOnce() -> String) {
+        if self.trace_id.is_none() {
+            self.trace_id = Some(make());
+        }
+    }
+
+    /// The generated API type for this input.
+    pub fn to_api(&self) -> SimplePublicObjectBatchInputUpsert {
+        SimplePublicObjectBatchInputUpsert {
+            id: self.id.clone(),
+            id_property: self.id_property.clone(),
+            object_write_trace_id: self.trace_id.clone(),
+            properties: self.properties.clone(),
+        }
+    }
+}
+
+impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
+    fn from(api: SimplePublicObjectBatchInputUpsert) -> Self {
+        UpsertInput {
+            id: api.id,
+            id_property: api.id_property,
+            properties: api.properties,
+            trace_id: api.object_write_trace_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builder_fills_the_api_type() {
+        let api = UpsertInput::new("a@b.c")
+            .id_property("email")
+            .property("n", 1.5)
+            .properties([("x", "y")])
+            .to_api();
+        assert_eq!(api.id, "a@b.c");
+        assert_eq!(api.id_property.as_deref(), Some("email"));
+        assert_eq!(api.object_write_trace_id, None);
+        assert_eq!(api.properties.get("n").map(String::as_str), Some("1.5"));
+        assert_eq!(api.properties.get("x").map(String::as_str), Some("y"));
+    }
+
+    #[test]
+    fn user_trace_id_is_kept() {
+        let mut input = UpsertInput::new("1").trace_id("mine");
+        input.set_trace_id_if_missing(|| "auto".into());
+        assert_eq!(input.get_trace_id(), Some("mine"));
+        let mut input = UpsertInput::new("1");
+        input.set_trace_id_if_missing(|| "auto".into());
+        assert_eq!(input.get_trace_id(), Some("auto"));
+    }
+}

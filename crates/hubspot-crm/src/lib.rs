@@ -1,0 +1,78 @@
+//! An ergonomic HubSpot CRM client for bulk upserts: give it any number of records, from a
+//! `Vec` or a `Stream`, and it sends them in requests of at most 100, as fast as the plan's
+//! rate limit allows, retrying what can be retried, and reports exactly one outcome per record.
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//! use hubspot_crm::{AccessToken, Client, ObjectType, Plan, RateLimit, RetryPolicy, UpsertInput};
+//! use std::time::Duration;
+//!
+//! # async fn demo() -> Result<(), hubspot_crm::Error> {
+//! let client = Client::builder()
+//!     .base_url("http://127.0.0.1:8080") // default https://api.hubapi.com
+//!     .token(AccessToken::new("pat-na1-..."))   // or .token_provider(Arc<dyn TokenProvider>)
+//!     .connect_timeout(Duration::from_secs(5))
+//!     .timeout(Duration::from_secs(30))
+//!     .retry_policy(RetryPolicy::default().max_attempts(5))
+//!     .rate_limit(RateLimit::plan(Plan::Starter))
+//!     .concurrency(4)
+//!     .build()?;
+//! let object_type: ObjectType = "contacts".parse()?;
+//! let inputs = vec![
+//!     UpsertInput::new("ada@example.com").id_property("email").property("firstname", "Ada"),
+//! ];
+//! let mut run = client.bulk_upsert_iter(object_type, inputs); // or .bulk_upsert(stream)
+//! let progress = run.progress(); // watch::Receiver<Progress>
+//! let cancel = run.cancel_handle(); // cancel.cancel() stops taking inputs
+//! while let Some(outcome) = run.next().await {
+//!     println!("#{} {}: {:?}", outcome.position, outcome.id, outcome.kind);
+//! }
+//! println!("{}", run.summary());
+//! # let _ = (progress, cancel);
+//! # Ok(()) }
+//! ```
+//!
+//! # Where things are
+//! - [`client`]: [`Client`], [`ClientBuilder`] and their defaults.
+//! - [`auth`]: [`AccessToken`], [`TokenProvider`] (refresh on 401).
+//! - [`object_type`], [`input`]: what to upsert, validated before any request.
+//! - [`retry`]: which failures are retried, backoff, the retry budget.
+//! - [`rate_limit`]: the rolling-window pacer and what it learns from HubSpot.
+//! - [`scheduler`]: batches of 100 and the duplicate rule (later inputs are held back).
+//! - `request` (internal): one request from first attempt to verdict, and bisection of
+//!   whole-batch 400s.
+//! - `engine` (internal): the bulk coordinator; [`bulk`]: the [`BulkRun`] handle.
+//! - [`outcome`]: [`RecordOutcome`], [`Progress`], [`Summary`]. [`error`]: [`Error`].
+//!
+//! The generated client and its types are re-exported as [`api`]; [`Client::api`] hands out an
+//! authenticated generated client for single calls.
+
+pub mod auth;
+pub mod bulk;
+pub mod client;
+mod engine;
+pub mod error;
+pub mod input;
+mod mapping;
+pub mod object_type;
+pub mod outcome;
+pub mod rate_limit;
+mod request;
+pub mod retry;
+pub mod scheduler;
+mod transport;
+
+/// The generated client crate: `api::Client`, `api::types::*`.
+pub use hubspot_crm_api as api;
+pub use hubspot_crm_api::types;
+
+pub use auth::{AccessToken, StaticToken, TokenProvider};
+pub use bulk::{BulkRun, CancelHandle};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY};
+pub use error::{Error, ErrorKind};
+pub use input::UpsertInput;
+pub use object_type::ObjectType;
+pub use outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary};
+pub use rate_limit::{Plan, RateLimit};
+pub use retry::RetryPolicy;
+pub use transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

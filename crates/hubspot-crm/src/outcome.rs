@@ -1,0 +1,194 @@
+//! What a bulk run reports: one [`RecordOutcome`] per input, live [`Progress`], and the final
+//! [`Summary`].
+
+use std::fmt;
+use std::time::Duration;
+
+/// The single, final outcome of one input of a bulk run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordOutcome {
+    /// The input's position in the input stream, counting from 0.
+    pub position: u64,
+    /// The input's id value, as given.
+    pub id: String,
+    /// The input's id property, as given.
+    pub id_property: Option<String>,
+    /// The `objectWriteTraceId` sent with the input (the user's, or the one the client made).
+    pub trace_id: String,
+    /// What happened.
+    pub kind: OutcomeKind,
+}
+
+/// What happened to one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// HubSpot created a new record.
+    Created {
+        /// HubSpot's id of the record.
+        record_id: String,
+    },
+    /// HubSpot updated an existing record. After a retried timeout whose first attempt had
+    /// in fact been applied, a record created by this run can be reported as updated.
+    Updated {
+        /// HubSpot's id of the record.
+        record_id: String,
+    },
+    /// The input was sent and not applied.
+    Failed {
+        /// HubSpot's category (such as `VALIDATION_ERROR`), or the client's own for failures
+        /// without one: `TRANSPORT`, `TIMEOUT`, `DECODE`, `HTTP_<status>`, `NOT_IN_RESPONSE`,
+        /// `DAILY_LIMIT`, `AUTH`.
+        category: String,
+        /// HubSpot's or the client's explanation.
+        message: String,
+        /// HubSpot's `correlationId` for the request, when known.
+        correlation_id: Option<String>,
+        /// Whether the input was sent more than once.
+        retried: bool,
+    },
+    /// The input was never sent.
+    NotAttempted {
+        /// Why not.
+        reason: NotAttemptedReason,
+    },
+}
+
+impl OutcomeKind {
+    /// HubSpot's record id for created and updated records.
+    pub fn record_id(&self) -> Option<&str> {
+        match self {
+            OutcomeKind::Created { record_id } | OutcomeKind::Updated { record_id } => {
+                Some(record_id)
+            }
+            _ => None,
+        }
+    }
+
+    /// True for [`OutcomeKind::Created`] and [`OutcomeKind::Updated`].
+    pub fn is_success(&self) -> bool {
+        self.record_id().is_some()
+    }
+}
+
+/// Why an input was never sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotAttemptedReason {
+    /// The run was cancelled through its [`CancelHandle`](crate::CancelHandle).
+    Cancelled,
+    /// HubSpot reported the account's daily quota spent (`429`, `policyName: DAILY`).
+    DailyLimitReached,
+    /// A failure that every further request would repeat (credentials refused, object type
+    /// unknown) stopped the run.
+    RunAborted {
+        /// The failure that stopped the run.
+        cause: String,
+    },
+}
+
+impl fmt::Display for NotAttemptedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotAttemptedReason::Cancelled => f.write_str("the run was cancelled"),
+            NotAttemptedReason::DailyLimitReached => {
+                f.write_str("the account's daily API request limit was reached")
+            }
+            NotAttemptedReason::RunAborted { cause } => write!(f, "the run stopped: {cause}"),
+        }
+    }
+}
+
+/// A live view of a bulk run, published on a `tokio::sync::watch` channel
+/// ([`BulkRun::progress`](crate::BulkRun::progress)).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Inputs read from the input stream so far.
+    pub read: u64,
+    /// Inputs with a final outcome.
+    pub done: u64,
+    /// Inputs inside requests being sent, waiting to be retried, or waiting for their slot.
+    pub in_flight: u64,
+    /// Inputs reported created.
+    pub created: u64,
+    /// Inputs reported updated.
+    pub updated: u64,
+    /// Inputs reported failed.
+    pub failed: u64,
+    /// Inputs reported not attempted.
+    pub not_attempted: u64,
+    /// HTTP requests sent (every attempt counts).
+    pub requests: u64,
+    /// Requests that were retries of an earlier attempt.
+    pub retries: u64,
+    /// 429 responses received.
+    pub rate_limited: u64,
+    /// Requests currently waiting for the pacer.
+    pub waiting_on_pacer: u64,
+    /// Total time requests of this client spent waiting for the pacer, summed over requests.
+    pub pacer_wait: Duration,
+    /// Time since the run started; set when it finishes.
+    pub elapsed: Duration,
+    /// Whether the run has finished.
+    pub finished: bool,
+}
+
+/// The totals of a bulk run. Final once the run's stream has ended.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Inputs read.
+    pub inputs: u64,
+    /// Inputs created.
+    pub created: u64,
+    /// Inputs updated.
+    pub updated: u64,
+    /// Inputs failed.
+    pub failed: u64,
+    /// Inputs not attempted.
+    pub not_attempted: u64,
+    /// HTTP requests sent, retries and bisection halves included.
+    pub requests: u64,
+    /// Requests that were retries.
+    pub retries: u64,
+    /// 429 responses received.
+    pub rate_limited: u64,
+    /// Total time requests spent waiting for the pacer, summed over requests.
+    pub pacer_wait: Duration,
+    /// Wall-clock time of the run.
+    pub elapsed: Duration,
+}
+
+impl From<&Progress> for Summary {
+    fn from(p: &Progress) -> Self {
+        Summary {
+            inputs: p.read,
+            created: p.created,
+            updated: p.updated,
+            failed: p.failed,
+            not_attempted: p.not_attempted,
+            requests: p.requests,
+            retries: p.retries,
+            rate_limited: p.rate_limited,
+            pacer_wait: p.pacer_wait,
+            elapsed: p.elapsed,
+        }
+    }
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} inputs: {} created, {} updated, {} failed, {} not attempted; {} requests ({} retries, {} rate-limited), {:.1?} waiting on the pacer, {:.1?} elapsed",
+            self.inputs,
+            self.created,
+            self.updated,
+            self.failed,
+            self.not_attempted,
+            self.requests,
+            self.retries,
+            self.rate_limited,
+            self.pacer_wait,
+            self.elapsed
+        )
+    }
+}

@@ -1,0 +1,197 @@
+//! Which read inputs go into the next request: batches of at most 100, and the duplicate rule.
+//!
+//! # Duplicates: the later input is held back
+//! Two inputs with the same (id property, id) — ids compared case-insensitively, as HubSpot
+//! does for emails — never share a request (HubSpot would reject the whole request) and are
+//! never in flight together. The later one waits in the queue until the earlier one has its
+//! final outcome, then goes out in a later request. So the inputs are applied in input order
+//! and the later one wins, and each input keeps its own outcome. (Merging duplicates into one
+//! input was rejected: it would give two inputs one outcome and blur which values were sent.)
+//! Inputs that share a trace id are kept apart the same way, so results map back unambiguously.
+//!
+//! Order among inputs with the same key is kept: once an input is skipped, every later input
+//! with its key is skipped too for that batch.
+
+use std::collections::{HashSet, VecDeque};
+
+use crate::input::UpsertInput;
+
+/// HubSpot's limit of inputs per request.
+pub const MAX_BATCH: usize = 100;
+
+/// The identity of a record for the duplicate rule.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct RecordKey {
+    id_property: Option<String>,
+    id: String,
+}
+
+impl RecordKey {
+    pub(crate) fn of(input: &UpsertInput) -> Self {
+        RecordKey {
+            id_property: input.get_id_property().map(str::to_lowercase),
+            id: input.id().to_lowercase(),
+        }
+    }
+}
+
+/// One input on its way through the engine.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub(crate) position: u64,
+    pub(crate) input: UpsertInput,
+    pub(crate) key: RecordKey,
+    /// How many requests carried this input so far.
+    pub(crate) sends: u32,
+}
+
+impl Item {
+    pub(crate) fn trace_id(&self) -> &str {
+        self.input.get_trace_id().unwrap_or_default()
+    }
+}
+
+/// Inputs read but not yet sent, and the keys of inputs sent but not yet final.
+#[derive(Debug, Default)]
+pub(crate) struct Scheduler {
+    waiting: VecDeque<Item>,
+    busy_keys: HashSet<RecordKey>,
+    busy_traces: HashSet<String>,
+}
+
+impl Scheduler {
+    /// Queues a newly read input.
+    pub(crate) fn push(&mut self, item: Item) {
+        self.waiting.push_back(item);
+    }
+
+    /// Inputs waiting to be sent.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// How many waiting inputs could go out now (up to `MAX_BATCH`).
+    pub(crate) fn ready(&self) -> usize {
+        self.plan().len()
+    }
+
+    fn plan(&self) -> Vec<usize> {
+        let mut taken = Vec::new();
+        let mut keys: HashSet<&RecordKey> = HashSet::new();
+        let mut traces: HashSet<&str> = HashSet::new();
+        let mut blocked: HashSet<&RecordKey> = HashSet::new();
+        for (i, item) in self.waiting.iter().enumerate() {
+            if taken.len() == MAX_BATCH {
+                break;
+            }
+            let free = !self.busy_keys.contains(&item.key)
+                && !blocked.contains(&item.key)
+                && !keys.contains(&item.key)
+                && !self.busy_traces.contains(item.trace_id())
+                && !traces.contains(item.trace_id());
+            if free {
+                keys.insert(&item.key);
+                traces.insert(item.trace_id());
+                taken.push(i);
+            } else {
+                blocked.insert(&item.key);
+            }
+        }
+        taken
+    }
+
+    /// Takes the next batch (possibly empty) and marks its keys busy.
+    pub(crate) fn next_batch(&mut self) -> Vec<Item> {
+        let plan = self.plan();
+        let mut batch = Vec::with_capacity(plan.len());
+        for (removed, i) in plan.into_iter().enumerate() {
+            if let Some(item) = self.waiting.remove(i - removed) {
+                self.busy_keys.insert(item.key.clone());
+                self.busy_traces.insert(item.trace_id().to_string());
+                batch.push(item);
+            }
+        }
+        batch
+    }
+
+    /// An input sent earlier has its final outcome: later inputs with its key may go.
+    pub(crate) fn release(&mut self, item: &Item) {
+        self.busy_keys.remove(&item.key);
+        self.busy_traces.remove(item.trace_id());
+    }
+
+    /// Removes every waiting input (cancellation, abort).
+    pub(crate) fn drain_waiting(&mut self) -> Vec<Item> {
+        self.waiting.drain(..).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(position: u64, id: &str) -> Item {
+        let input = UpsertInput::new(id)
+            .id_property("email")
+            .trace_id(format!("t{position}"));
+        Item {
+            position,
+            key: RecordKey::of(&input),
+            input,
+            sends: 0,
+        }
+    }
+
+    #[test]
+    fn batches_hold_at_most_100() {
+        let mut s = Scheduler::default();
+        for i in 0..250 {
+            s.push(item(i, &format!("u{i}")));
+        }
+        assert_eq!(s.next_batch().len(), 100);
+        assert_eq!(s.next_batch().len(), 100);
+        assert_eq!(s.next_batch().len(), 50);
+        assert!(s.next_batch().is_empty());
+    }
+
+    #[test]
+    fn duplicates_wait_for_the_earlier_to_finish_and_keep_order() {
+        let mut s = Scheduler::default();
+        s.push(item(0, "a@x"));
+        s.push(item(1, "b@x"));
+        s.push(item(2, "A@X"));
+        s.push(item(3, "a@x"));
+        s.push(item(4, "c@x"));
+        let first = s.next_batch();
+        let positions: Vec<u64> = first.iter().map(|i| i.position).collect();
+        assert_eq!(positions, vec![0, 1, 4]);
+        // While 0 is in flight, neither 2 nor 3 may go.
+        assert!(s.next_batch().is_empty());
+        s.release(&first[0]);
+        let second = s.next_batch();
+        assert_eq!(
+            second.iter().map(|i| i.position).collect::<Vec<_>>(),
+            vec![2]
+        );
+        s.release(&second[0]);
+        assert_eq!(
+            s.next_batch()
+                .iter()
+                .map(|i| i.position)
+                .collect::<Vec<_>>(),
+            vec![3]
+        );
+    }
+
+    #[test]
+    fn shared_trace_ids_are_kept_apart() {
+        let mut s = Scheduler::default();
+        let mut a = item(0, "a");
+        let mut b = item(1, "b");
+        a.input = a.input.trace_id("same");
+        b.input = b.input.trace_id("same");
+        s.push(a);
+        s.push(b);
+        assert_eq!(s.next_batch().len(), 1);
+    }
+}
