@@ -10,6 +10,12 @@ usage: cargo xtask <task> [options]
 tasks:
   generate            regenerate crates/hubspot-crm-api/src/generated.rs from the spec
   generate --check    write nothing; fail with a diff when the committed output is stale
+  diff [--base REV] [--format markdown|text] [--deny-breaking]
+                      report what changed in the API between the spec at git revision REV
+                      (default HEAD) and the working tree, marking what breaks callers
+  diff --old FILE --new FILE [--format markdown|text] [--deny-breaking]
+                      the same for two spec files (--old alone compares with the working
+                      tree's spec; --new alone compares the spec at HEAD with FILE)
 ";
 
 fn main() -> ExitCode {
@@ -18,6 +24,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["generate"] => run_generate(false),
         ["generate", "--check"] => run_generate(true),
+        ["diff", options @ ..] => run_diff(options),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -34,6 +41,20 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_diff(args: &[&str]) -> anyhow::Result<ExitCode> {
+    let options = xtask::diff::Options::parse(args)?;
+    let (report, text) = xtask::diff::run(&xtask::workspace_root(), &options)?;
+    print!("{text}");
+    if options.deny_breaking && report.has_breaking() {
+        eprintln!(
+            "error: {} breaking change(s) and --deny-breaking was given",
+            report.count(xtask::diff::Mark::Breaking)
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
