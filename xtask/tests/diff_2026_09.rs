@@ -138,9 +138,17 @@ fn the_markdown_report_leads_with_the_counts_and_tables() {
     assert!(markdown.contains(
         "| compatible | `errors` | added | new optional field (array of `StandardError`) |"
     ));
-    assert!(markdown.contains("### Documentation changes\n"));
+    assert!(
+        markdown.contains(
+            "### Documentation changes\n\n- Document, `info.description`: changed\n\
+         - Operation `batch_upsert`: description changed\n\
+         - Operation `batch_upsert`, response 200: description changed\n\
+         - Schema `BatchResponseSimplePublicUpsertObject`: description changed\n"
+        ),
+        "{markdown}"
+    );
     assert!(markdown.contains(
-        "- Schema `SimplePublicObjectBatchInputUpsert` (request): `objectWriteTraceId` description changed"
+        "- Schema `SimplePublicObjectBatchInputUpsert`, `objectWriteTraceId`: description changed\n"
     ));
     // Breaking rows come first within a subject.
     let breaking = markdown

@@ -125,7 +125,7 @@ impl<'a> Comparer<'a> {
                 "info.description",
                 Kind::Changed,
                 Mark::Documentation,
-                "description changed".to_owned(),
+                "changed".to_owned(),
             );
         }
         if old.get("servers") != new.get("servers") {

@@ -134,17 +134,27 @@ fn groups(report: &Report) -> Vec<(&Subject, Vec<&Change>)> {
     groups
 }
 
-/// The documentation changes as (subject, location) pairs, Markdown-quoted.
+/// The documentation changes as (where, what) pairs, Markdown-quoted, such as
+/// ("Schema `X`, `field`", "description changed").
 fn documentation(report: &Report) -> Vec<(String, String)> {
     report
         .changes
         .iter()
         .filter(|c| c.mark == Mark::Documentation)
         .map(|c| {
-            (
-                heading(&c.subject, "`"),
-                format!("{} {}", location(c, "`"), c.detail),
-            )
+            let subject = match &c.subject {
+                Subject::Operation { id, .. } => format!("Operation `{id}`"),
+                Subject::Schema { name, .. } => format!("Schema `{name}`"),
+                Subject::Document => "Document".to_owned(),
+            };
+            // "description changed" at `description` says it once.
+            let first_word = c.detail.split(' ').next().unwrap_or_default();
+            let place = if c.location.is_empty() || c.location == first_word {
+                subject
+            } else {
+                format!("{subject}, {}", location(c, "`"))
+            };
+            (place, c.detail.clone())
         })
         .collect()
 }
