@@ -1,5 +1,6 @@
 //! The project's automation tasks, as a library so that tests can call them.
 
+pub mod bench;
 pub mod diff;
 pub mod generate;
 pub mod rewrite;

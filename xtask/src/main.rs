@@ -16,6 +16,10 @@ tasks:
   diff --old FILE --new FILE [--format markdown|text] [--deny-breaking]
                       the same for two spec files (--old alone compares with the working
                       tree's spec; --new alone compares the spec at HEAD with FILE)
+  bench [--quick]     build in release, run the benchmark scenarios (full: under 15 min;
+                      --quick: under 2 min), print the table, rewrite BENCHMARKS.md's results
+  bench --smoke       a few seconds in a debug build: the harness works and every record
+                      is accounted for; writes nothing
 ";
 
 fn main() -> ExitCode {
@@ -25,6 +29,9 @@ fn main() -> ExitCode {
         ["generate"] => run_generate(false),
         ["generate", "--check"] => run_generate(true),
         ["diff", options @ ..] => run_diff(options),
+        ["bench"] => run_bench(xtask::bench::Mode::Full),
+        ["bench", "--quick"] => run_bench(xtask::bench::Mode::Quick),
+        ["bench", "--smoke"] => run_bench(xtask::bench::Mode::Smoke),
         ["help" | "--help" | "-h"] | [] => {
             print!("{USAGE}");
             return ExitCode::SUCCESS;
@@ -41,6 +48,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn run_bench(mode: xtask::bench::Mode) -> anyhow::Result<ExitCode> {
+    let outcome = xtask::bench::run(&xtask::workspace_root(), mode)?;
+    if !outcome.missed.is_empty() {
+        eprintln!("targets missed: {}", outcome.missed.join("; "));
+    }
+    if !outcome.checks_ok {
+        eprintln!("error: an accounting check failed (see above)");
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_diff(args: &[&str]) -> anyhow::Result<ExitCode> {

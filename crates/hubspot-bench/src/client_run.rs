@@ -1,0 +1,69 @@
+//! Drives the `hubspot-crm` client's bulk API once and counts what came back.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hubspot_crm::{AccessToken, Client, ObjectType, RateLimit, UpsertInput};
+
+/// The token every scenario sends (the mock accepts any well-formed bearer token).
+pub const TOKEN: &str = "bench-token";
+
+/// A client pointed at `base_url` with `concurrency` requests in flight and the given limit.
+///
+/// With `rate_limit` `None` the pacer is opened far past anything the run can reach and told
+/// not to adopt the mock's headers (which report a plan even when the mock enforces none), so
+/// pacing costs its bookkeeping but never waits.
+pub fn build_client(
+    base_url: &str,
+    concurrency: usize,
+    rate_limit: Option<(u32, Duration)>,
+) -> anyhow::Result<Client> {
+    let limit = match rate_limit {
+        Some((max, window)) => RateLimit::new(max, window),
+        None => RateLimit::new(1_000_000_000, Duration::from_millis(1)).learn_from_headers(false),
+    };
+    Ok(Client::builder()
+        .base_url(base_url)
+        .token(AccessToken::new(TOKEN))
+        .concurrency(concurrency)
+        .rate_limit(limit)
+        .build()?)
+}
+
+/// What one bulk run did, from the client's side.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientRun {
+    /// Wall time from starting the run to its last outcome.
+    pub elapsed: Duration,
+    /// Outcomes received (one per input when nothing is lost).
+    pub outcomes: u64,
+    /// Outcomes `Created` or `Updated`.
+    pub succeeded: u64,
+    /// Requests sent, retries included (from the run's summary).
+    pub requests: u64,
+    /// Responses 429 (from the run's summary).
+    pub rate_limited: u64,
+}
+
+/// Upserts `inputs` through `client.bulk_upsert` and waits for every outcome.
+pub async fn run(client: &Client, inputs: Vec<UpsertInput>) -> ClientRun {
+    let start = Instant::now();
+    let mut bulk = client.bulk_upsert_iter(ObjectType::contacts(), inputs);
+    let mut outcomes = 0u64;
+    let mut succeeded = 0u64;
+    while let Some(outcome) = bulk.next().await {
+        outcomes += 1;
+        if outcome.kind.is_success() {
+            succeeded += 1;
+        }
+    }
+    let elapsed = start.elapsed();
+    let summary = bulk.summary();
+    ClientRun {
+        elapsed,
+        outcomes,
+        succeeded,
+        requests: summary.requests,
+        rate_limited: summary.rate_limited,
+    }
+}

@@ -1,0 +1,70 @@
+//! The raw HTTP baseline: pre-serialized bodies POSTed with `reqwest` at bounded concurrency.
+//!
+//! It does only what any upsert loop must (send, check the status, read the body) and so is
+//! the ceiling the client's ergonomic layer is measured against. It also drives the mock in
+//! the capacity scenario.
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+
+/// What one raw run did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RawRun {
+    /// Wall time from the first send to the last response read.
+    pub elapsed: Duration,
+    /// Requests answered 200 or 207.
+    pub ok_requests: u64,
+    /// Requests answered anything else, or failed in transport.
+    pub failed_requests: u64,
+}
+
+/// An HTTP client for loopback benchmarks: no proxy, kept-alive connections.
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(256)
+        .timeout(Duration::from_secs(60))
+        .build()?)
+}
+
+/// POSTs every body to `url` with at most `concurrency` requests in flight.
+pub async fn run(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    bodies: &[Bytes],
+    concurrency: usize,
+) -> RawRun {
+    let auth = format!("Bearer {token}");
+    let start = Instant::now();
+    let results: Vec<bool> = futures::stream::iter(bodies.iter().cloned())
+        .map(|body| {
+            let request = client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::AUTHORIZATION, auth.as_str())
+                .body(body);
+            async move {
+                match request.send().await {
+                    Ok(response) => {
+                        let status = response.status().as_u16();
+                        let read = response.bytes().await.is_ok();
+                        read && (status == 200 || status == 207)
+                    }
+                    Err(_) => false,
+                }
+            }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let elapsed = start.elapsed();
+    let ok_requests = results.iter().filter(|ok| **ok).count() as u64;
+    RawRun {
+        elapsed,
+        ok_requests,
+        failed_requests: results.len() as u64 - ok_requests,
+    }
+}

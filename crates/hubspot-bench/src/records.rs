@@ -1,0 +1,117 @@
+//! The synthetic records every scenario upserts: contacts keyed by a custom unique property.
+//!
+//! Contacts keyed by `email` do not support trace ids (HubSpot's "partial upserts"), so the
+//! records use `contact_external_id`, which the mock knows as a unique contact property.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use bytes::Bytes;
+
+/// Object type the scenarios write to.
+pub const OBJECT_TYPE: &str = "contacts";
+/// The unique property that identifies each record.
+pub const ID_PROPERTY: &str = "contact_external_id";
+/// Inputs per request: HubSpot's maximum.
+pub const BATCH_SIZE: usize = 100;
+
+/// The id value of record `i` in the key space `prefix`.
+pub fn record_id(prefix: &str, i: u64) -> String {
+    format!("{prefix}-{i:08}")
+}
+
+/// The properties of record `i`, as (name, value) pairs.
+pub fn record_properties(i: u64) -> [(&'static str, String); 6] {
+    [
+        ("email", format!("user{i}@bench.example.com")),
+        ("firstname", format!("First{}", i % 997)),
+        ("lastname", format!("Last{}", i % 1009)),
+        ("company", format!("Company {}", i % 101)),
+        ("city", "Lyon".to_owned()),
+        ("country", "France".to_owned()),
+    ]
+}
+
+/// The client's input for record `i`.
+pub fn client_input(prefix: &str, i: u64) -> hubspot_crm::UpsertInput {
+    hubspot_crm::UpsertInput::new(record_id(prefix, i))
+        .id_property(ID_PROPERTY)
+        .properties(record_properties(i))
+}
+
+/// Request bodies for records `0..count`, serialized ahead of time, `BATCH_SIZE` inputs each,
+/// with a trace id on every input (as the client sends them).
+pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
+    let mut bodies = Vec::new();
+    let mut start = 0;
+    while start < count {
+        let end = (start + BATCH_SIZE as u64).min(count);
+        let inputs: Vec<serde_json::Value> = (start..end)
+            .map(|i| {
+                let props: serde_json::Map<String, serde_json::Value> = record_properties(i)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+                    .collect();
+                serde_json::json!({
+                    "id": record_id(prefix, i),
+                    "idProperty": ID_PROPERTY,
+                    "objectWriteTraceId": format!("t{i}"),
+                    "properties": props,
+                })
+            })
+            .collect();
+        let body = serde_json::json!({ "inputs": inputs });
+        bodies.push(Bytes::from(body.to_string()));
+        start = end;
+    }
+    bodies
+}
+
+/// Writes records `0..count` as NDJSON for the CLI: one object per line with the id property
+/// and the other properties as columns.
+pub fn write_ndjson(path: &Path, prefix: &str, count: u64) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    let mut line = String::with_capacity(256);
+    for i in 0..count {
+        line.clear();
+        let _ = write!(line, "{{\"{ID_PROPERTY}\":\"{}\"", record_id(prefix, i));
+        for (name, value) in record_properties(i) {
+            let _ = write!(line, ",\"{name}\":\"{value}\"");
+        }
+        line.push_str("}\n");
+        out.write_all(line.as_bytes())?;
+    }
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_hold_at_most_a_batch_each() {
+        let bodies = raw_bodies("p", 250);
+        assert_eq!(bodies.len(), 3);
+        let last: serde_json::Value = serde_json::from_slice(&bodies[2]).expect("valid json");
+        assert_eq!(last["inputs"].as_array().map(Vec::len), Some(50));
+        assert_eq!(last["inputs"][0]["id"], "p-00000200");
+    }
+
+    #[test]
+    fn ndjson_lines_parse() {
+        let dir = std::env::temp_dir().join(format!("hubspot-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("r.ndjson");
+        write_ndjson(&path, "n", 3).expect("write");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("json line"))
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2][ID_PROPERTY], "n-00000002");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
