@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use chrono::{DateTime, SubsecRound, Utc};
+use futures::StreamExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use hubspot_crm_api::types::{
@@ -27,6 +28,9 @@ pub const HEADER_INTERVAL: &str = "x-hubspot-ratelimit-interval-milliseconds";
 pub const HEADER_DAILY: &str = "x-hubspot-ratelimit-daily";
 /// `X-HubSpot-RateLimit-Daily-Remaining`.
 pub const HEADER_DAILY_REMAINING: &str = "x-hubspot-ratelimit-daily-remaining";
+
+/// How long a truncated body waits after its first half before the connection is dropped.
+const TRUNCATION_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json;charset=utf-8");
 
@@ -140,11 +144,15 @@ pub(crate) fn truncated(status: StatusCode, mut headers: HeaderMap, body: Vec<u8
     let full = body.len();
     let half = Bytes::from(body).slice(..full / 2);
     headers.insert(CONTENT_LENGTH, HeaderValue::from(full));
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
-        Err(std::io::Error::other("body truncated by an injected fault")),
-    ];
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+    // The error comes after a pause so that the status line, headers and first half are
+    // flushed to the client before the connection is dropped.
+    let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) });
+    let cut = futures::stream::once(async {
+        tokio::time::sleep(TRUNCATION_PAUSE).await;
+        Err(std::io::Error::other("body truncated by an injected fault"))
+    });
+    let chunks = first.chain(cut);
+    let mut response = Response::new(Body::from_stream(chunks));
     *response.status_mut() = status;
     *response.headers_mut() = headers;
     response
