@@ -78,6 +78,7 @@ impl Plan {
 pub struct RateLimit {
     max: u32,
     interval: Duration,
+    margin: Option<Duration>,
     learn: bool,
 }
 
@@ -92,8 +93,18 @@ impl RateLimit {
         RateLimit {
             max: max.max(1),
             interval,
+            margin: None,
             learn: true,
         }
+    }
+
+    /// Extra time added to the window (default: a fortieth of the interval, 250 ms for
+    /// HubSpot's 10 s). HubSpot counts a request when it arrives, the pacer when it starts;
+    /// two requests started exactly one interval apart can arrive closer than that when the
+    /// network delays the first more than the second.
+    pub fn margin(mut self, margin: Duration) -> Self {
+        self.margin = Some(margin);
+        self
     }
 
     /// Whether to adopt the limit HubSpot reports in its `X-HubSpot-RateLimit-*` headers
@@ -128,11 +139,13 @@ pub(crate) struct Pacer {
     queue: tokio::sync::Mutex<()>,
     state: Mutex<Window>,
     learn: bool,
+    margin: Option<Duration>,
 }
 
 #[derive(Debug)]
 struct Window {
     max: u32,
+    /// The interval plus the safety margin.
     interval: Duration,
     /// Start times of admitted (or HubSpot-counted) requests still inside the window, oldest first.
     grants: VecDeque<Instant>,
@@ -171,11 +184,12 @@ impl Pacer {
             queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(Window {
                 max: limit.max,
-                interval: limit.interval,
+                interval: with_margin(limit.interval, limit.margin),
                 grants: VecDeque::new(),
                 paused_until: None,
             }),
             learn: limit.learn,
+            margin: limit.margin,
         }
     }
 
@@ -230,7 +244,7 @@ impl Pacer {
             }
         }
         if let Some(ms) = read(HEADER_INTERVAL_MS).filter(|ms| *ms > 0) {
-            w.interval = Duration::from_millis(ms);
+            w.interval = with_margin(Duration::from_millis(ms), self.margin);
         }
         if let Some(remaining) = read(HEADER_REMAINING) {
             w.expire(now);
@@ -251,6 +265,10 @@ impl Pacer {
     }
 }
 
+fn with_margin(interval: Duration, margin: Option<Duration>) -> Duration {
+    interval + margin.unwrap_or(interval / 40)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,7 +285,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn admits_max_then_waits_for_the_oldest_to_leave() {
-        let pacer = Pacer::new(RateLimit::new(3, Duration::from_secs(10)));
+        let pacer = Pacer::new(RateLimit::new(3, Duration::from_secs(10)).margin(Duration::ZERO));
         let t0 = Instant::now();
         for _ in 0..3 {
             assert_eq!(pacer.acquire().await, Duration::ZERO);
@@ -294,7 +312,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn learns_limit_and_outside_usage_from_headers() {
-        let pacer = Pacer::new(RateLimit::new(100, Duration::from_secs(10)));
+        let pacer = Pacer::new(RateLimit::new(100, Duration::from_secs(10)).margin(Duration::ZERO));
         pacer.observe(&headers(&[(HEADER_MAX, "5"), (HEADER_INTERVAL_MS, "2000")]));
         assert_eq!(pacer.current(), (5, Duration::from_secs(2)));
         pacer.acquire().await;
