@@ -3,19 +3,23 @@
 //!
 //! Map: `cli` holds the arguments; `input` the streaming readers; `checks` the per-record
 //! checks; `dry_run` and `plan` the dry run and its figures; `upsert` the live run, with
+//! `connection` (HubSpot or the embedded mock), `feed` (the reading thread), `recorder`,
 //! `progress`, `report` and `journal` (over `ranges`) beside it; `schema` the JSON Schemas;
 //! `exit` and `error` how the program ends.
 
 mod checks;
 mod cli;
+mod connection;
 mod dry_run;
 mod error;
 mod exit;
+mod feed;
 mod input;
 mod journal;
 mod plan;
 mod progress;
 mod ranges;
+mod recorder;
 mod report;
 mod schema;
 mod upsert;
@@ -86,7 +90,7 @@ fn run(cli: Cli) -> Result<Exit, FatalError> {
     upsert::run(&args, &target)
 }
 
-fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
+pub(crate) fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
     ReadOptions {
         format: args.format,
         id_column: args.id_column(target),

@@ -28,6 +28,7 @@ impl RangeSet {
     }
 
     /// The ranges, in order.
+    #[cfg(test)]
     pub fn ranges(&self) -> &[(u64, u64)] {
         &self.ranges
     }

@@ -1,10 +1,290 @@
-//! The live run (wired to the hubspot-crm client once it lands).
+//! The live run: opens input, report and journal, connects, then drives the client's bulk run
+//! while recording outcomes, showing progress and watching for Ctrl-C.
 
+use std::io::{IsTerminal, Write};
+use std::pin::Pin;
+use std::time::{Duration, Instant};
+
+use futures::{FutureExt, StreamExt};
+use hubspot_crm::{BulkRun, ObjectType};
+
+use crate::checks::RecordChecks;
 use crate::cli::{RunArgs, Target};
+use crate::connection::{self, Connection};
 use crate::error::FatalError;
 use crate::exit::Exit;
+use crate::feed::{self, Feed, FeedEvent, Origin};
+use crate::input::{self, InputError, InputSource, RecordReader};
+use crate::journal::{Journal, JournalHeader, ResumeState};
+use crate::plan::HumanDuration;
+use crate::progress::{LOG_EVERY, ProgressDisplay};
+use crate::recorder::{Ending, Recorder};
+use crate::report::ReportWriter;
 
-/// Runs the upsert.
-pub fn run(_args: &RunArgs, _target: &Target) -> Result<Exit, FatalError> {
-    Err(FatalError::Client("not wired yet".into()))
+/// After Ctrl-C, how long requests in flight may take to finish before they are abandoned.
+const INTERRUPT_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything opened before connecting: input, report, journal.
+struct Prepared {
+    source: InputSource,
+    object_type: ObjectType,
+    reader: RecordReader,
+    resume: ResumeState,
+    recorder: Recorder,
+    checks: RecordChecks,
+    total: Option<u64>,
+}
+
+/// Runs the upsert and returns how the process should exit.
+pub fn run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
+    let prepared = prepare(args, target)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| FatalError::Client(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(drive(args, target, prepared))
+}
+
+fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
+    let object_type: ObjectType = target
+        .object_type
+        .parse()
+        .map_err(|e| FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type)))?;
+    let source = InputSource::from_arg(&target.input);
+    let options = crate::read_options(args, target);
+    let header = JournalHeader::new(
+        &source.to_string(),
+        object_type.as_str(),
+        &target.id_property,
+    );
+    let (journal, resume) = match &args.resume {
+        Some(path) => {
+            let (journal, state) = Journal::open(path, &header)?;
+            (Some(journal), state)
+        }
+        None => (None, ResumeState::default()),
+    };
+    let report = match (&args.report, journal.is_some(), resume.report_bytes) {
+        (Some(path), true, Some(bytes)) => Some(ReportWriter::resume(path, bytes)?),
+        (Some(path), _, _) => Some(ReportWriter::create(path)?),
+        (None, _, _) => None,
+    };
+    let reader = input::open(&source, &options)?;
+    let show_bar = !args.quiet && std::io::stderr().is_terminal();
+    let total = if show_bar || !args.quiet {
+        input::count_records(&source, reader.format())
+    } else {
+        None
+    };
+    let skipped = resume.done.count();
+    if skipped > 0 {
+        tracing::info!(
+            skipped,
+            "resuming: records the journal lists as done are skipped"
+        );
+    }
+    Ok(Prepared {
+        checks: RecordChecks::new(&options.id_column, args.properties.as_deref()),
+        source,
+        object_type,
+        reader,
+        recorder: Recorder::new(report, journal, skipped),
+        total: total.map(|t| t.saturating_sub(skipped)),
+        resume,
+    })
+}
+
+/// What ended the loop early, if anything.
+#[derive(Debug, Default)]
+struct Stops {
+    input_error: Option<InputError>,
+    interrupted: bool,
+    abandoned: bool,
+}
+
+async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Exit, FatalError> {
+    let Prepared {
+        source,
+        object_type,
+        reader,
+        resume,
+        mut recorder,
+        checks,
+        total,
+    } = prepared;
+    let Connection { client, mock } = connection::connect(args).await?;
+    let display = ProgressDisplay::new(args.quiet, std::io::stderr().is_terminal(), total);
+    let started = Instant::now();
+
+    let Feed {
+        mut inputs,
+        mut events,
+        in_flight,
+        stopper: stop,
+    } = feed::start(reader, resume.done, checks, target.id_property.clone());
+    let input_stream = futures::stream::poll_fn(move |cx| inputs.poll_recv(cx));
+    let mut run: Option<BulkRun> = Some(client.bulk_upsert(object_type.clone(), input_stream));
+    let progress = run.as_ref().map(BulkRun::progress);
+    let cancel = run.as_ref().map(BulkRun::cancel_handle);
+
+    let mut stops = Stops::default();
+    let mut interrupt = Box::pin(tokio::signal::ctrl_c());
+    let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + LOG_EVERY, LOG_EVERY);
+    let mut events_open = true;
+
+    while run.is_some() || events_open {
+        tokio::select! {
+            outcome = next_outcome(&mut run) => match outcome {
+                Some(outcome) => record_outcome(&mut recorder, &in_flight, outcome)?,
+                None => run = None,
+            },
+            event = events.recv(), if events_open => match event {
+                Some(FeedEvent::Refused { record, refusal }) => {
+                    let origin = Origin { index: record.index, line: record.line, id: String::new() };
+                    recorder.record(Ending::refused(origin, record.id, refusal))?;
+                }
+                Some(FeedEvent::Failed(err)) => stops.input_error = Some(err),
+                None => events_open = false,
+            },
+            _ = &mut interrupt, if !stops.abandoned => {
+                if stops.interrupted {
+                    display.note("Second Ctrl-C: abandoning requests in flight.");
+                    stops.abandoned = true;
+                    break;
+                }
+                stops.interrupted = true;
+                stop.stop();
+                if let Some(cancel) = &cancel {
+                    cancel.cancel();
+                }
+                display.note(&format!(
+                    "Ctrl-C: stopped reading; finishing requests in flight (at most {}s, Ctrl-C again to abandon them).",
+                    INTERRUPT_GRACE.as_secs()
+                ));
+                grace = Some(Box::pin(tokio::time::sleep(INTERRUPT_GRACE)));
+                interrupt = Box::pin(tokio::signal::ctrl_c());
+            },
+            _ = async { if let Some(g) = grace.as_mut() { g.await } }, if grace.is_some() => {
+                display.note("Requests in flight did not finish in time: abandoning them.");
+                stops.abandoned = true;
+                break;
+            },
+            _ = ticker.tick(), if display.wants_log_lines() => display.log_line(&recorder.tally),
+        }
+        // Take every outcome already waiting, then commit once for the lot: about one commit
+        // per finished batch.
+        while let Some(Some(outcome)) = run.as_mut().and_then(|r| r.next().now_or_never()) {
+            record_outcome(&mut recorder, &in_flight, outcome)?;
+        }
+        if let Some(progress) = &progress {
+            let p = progress.borrow();
+            recorder.tally.pacer_wait = p.pacer_wait;
+            recorder.tally.requests = p.requests;
+        }
+        display.update(&recorder.tally);
+        recorder.commit()?;
+    }
+    // Dropping the run stops the client; records it never answered for are not done.
+    drop(run);
+    stop.stop();
+    for origin in in_flight.drain() {
+        recorder.record(Ending::abandoned(origin))?;
+    }
+    recorder.commit()?;
+    display.finish();
+    if let Some(mock) = mock {
+        mock.shutdown().await;
+    }
+
+    print_summary(args, target, &source, &recorder, started.elapsed())?;
+    if let Some(err) = stops.input_error {
+        return Err(err.into());
+    }
+    if let Some(cause) = recorder.run_refused.take() {
+        let hint = if args.resume.is_some() {
+            " Rerun with the same --resume once fixed; finished records will be skipped."
+        } else {
+            ""
+        };
+        return Err(FatalError::Client(format!(
+            "HubSpot refused the run: {cause}.{hint}"
+        )));
+    }
+    Ok(if stops.interrupted || stops.abandoned {
+        Exit::Interrupted
+    } else if recorder.tally.failed > 0 {
+        Exit::SomeFailed
+    } else {
+        Exit::Success
+    })
+}
+
+/// The next outcome, or `None` when the run has ended; pending forever once it has.
+async fn next_outcome(run: &mut Option<BulkRun>) -> Option<hubspot_crm::RecordOutcome> {
+    match run.as_mut() {
+        Some(r) => r.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn record_outcome(
+    recorder: &mut Recorder,
+    in_flight: &feed::InFlight,
+    outcome: hubspot_crm::RecordOutcome,
+) -> Result<(), FatalError> {
+    let origin = in_flight.take(outcome.position).unwrap_or_else(|| {
+        // The client reported a position it was never given: keep the outcome, unplaced.
+        tracing::warn!(
+            position = outcome.position,
+            "outcome for an unknown input position"
+        );
+        Origin {
+            index: u64::MAX,
+            line: 0,
+            id: outcome.id.clone(),
+        }
+    });
+    recorder.record(Ending::from_client(origin, outcome))
+}
+
+fn print_summary(
+    args: &RunArgs,
+    target: &Target,
+    source: &InputSource,
+    recorder: &Recorder,
+    elapsed: Duration,
+) -> Result<(), FatalError> {
+    let mut out = std::io::stdout().lock();
+    let tally = &recorder.tally;
+    let target_name = if args.mock {
+        format!("{} (embedded mock)", target.object_type)
+    } else {
+        target.object_type.clone()
+    };
+    writeln!(
+        out,
+        "{source} -> {target_name} by {}: {} records in {}: {tally}",
+        target.id_property,
+        tally.done + tally.not_attempted,
+        HumanDuration(elapsed)
+    )
+    .map_err(FatalError::Stdout)?;
+    if !recorder.failures.is_empty() {
+        writeln!(out, "First failures:").map_err(FatalError::Stdout)?;
+        for failure in &recorder.failures {
+            writeln!(out, "  {failure}").map_err(FatalError::Stdout)?;
+        }
+    }
+    match &args.report {
+        Some(path) => writeln!(out, "Report: {}", path.display()),
+        None if tally.failed > 0 => writeln!(
+            out,
+            "Rerun with --report FILE for one line per record, failures included."
+        ),
+        None => Ok(()),
+    }
+    .map_err(FatalError::Stdout)?;
+    Ok(())
 }

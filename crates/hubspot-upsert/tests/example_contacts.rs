@@ -119,7 +119,7 @@ fn email(first: &str, last: &str, row: usize) -> String {
 }
 
 fn generate() -> String {
-    let mut rng = SplitMix(2026_03);
+    let mut rng = SplitMix(202_603);
     let mut out = String::from("email,firstname,lastname,company,jobtitle,city,country,phone\n");
     let mut emails = Vec::with_capacity(ROWS);
     for row in 0..ROWS {

@@ -98,15 +98,6 @@ impl<R: Read> CsvRecords<R> {
         })
     }
 
-    /// The property columns, in header order, without the id column.
-    pub fn property_columns(&self) -> impl Iterator<Item = &str> {
-        self.columns
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != self.id_index)
-            .map(|(_, c)| c.as_str())
-    }
-
     fn read_row(&mut self) -> Result<Option<InputRecord>, InputError> {
         if !self
             .reader

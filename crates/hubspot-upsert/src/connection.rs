@@ -1,0 +1,108 @@
+//! Where requests go and with which token: HubSpot with the token from the environment, or the
+//! embedded mock started in this process (`--mock`).
+
+use hubspot_crm::{AccessToken, Client, Plan, RateLimit, RetryPolicy};
+use hubspot_crm_mock::MockServer;
+
+use crate::cli::{PlanArg, RunArgs};
+use crate::error::FatalError;
+use crate::plan::RATE_WINDOW;
+
+/// The token handed to the embedded mock, which accepts any well-formed token.
+const MOCK_TOKEN: &str = "mock-token";
+
+/// A client ready to run, and the mock it talks to, if any.
+pub struct Connection {
+    /// The configured client.
+    pub client: Client,
+    /// The embedded mock, kept alive for the run and shut down after it.
+    pub mock: Option<MockServer>,
+}
+
+impl From<PlanArg> for Plan {
+    fn from(plan: PlanArg) -> Plan {
+        match plan {
+            PlanArg::Free => Plan::Free,
+            PlanArg::Starter => Plan::Starter,
+            PlanArg::Professional => Plan::Professional,
+            PlanArg::Enterprise => Plan::Enterprise,
+            PlanArg::ApiAddOn => Plan::ApiLimitIncrease,
+            PlanArg::PublicApp => Plan::PublicApp,
+        }
+    }
+}
+
+/// Reads the access token from the environment variable `name`. Its value is never logged.
+pub fn token_from_env(name: &str) -> Result<AccessToken, FatalError> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Ok(AccessToken::new(value.trim())),
+        _ => Err(FatalError::NoToken {
+            env: name.to_string(),
+        }),
+    }
+}
+
+/// Starts the mock if asked, reads the token otherwise, and builds the client.
+pub async fn connect(args: &RunArgs) -> Result<Connection, FatalError> {
+    let (base_url, token, mock) = if args.mock {
+        let per_window = u32::try_from(args.plan.requests_per_window()).unwrap_or(u32::MAX);
+        let mock = MockServer::builder()
+            .rate_limit(per_window, RATE_WINDOW)
+            .start()
+            .await
+            .map_err(|e| FatalError::Mock(e.to_string()))?;
+        let url = mock.base_url();
+        eprintln!(
+            "--mock: using the embedded HubSpot mock at {url}, started inside this process; \
+             nothing is sent to HubSpot and the records vanish when the command ends."
+        );
+        (url, AccessToken::new(MOCK_TOKEN), Some(mock))
+    } else {
+        (
+            args.base_url.clone(),
+            token_from_env(&args.token_env)?,
+            None,
+        )
+    };
+    let retry = RetryPolicy::default().max_attempts(args.max_retries.saturating_add(1));
+    let client = Client::builder()
+        .base_url(base_url)
+        .token(token)
+        .timeout(args.timeout)
+        .rate_limit(RateLimit::plan(args.plan.into()))
+        .concurrency(args.concurrency as usize)
+        .retry_policy(retry)
+        .build()
+        .map_err(|e| FatalError::Client(format!("cannot set up the HubSpot client: {e}")))?;
+    Ok(Connection { client, mock })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plans_carry_the_same_quota_as_the_client() {
+        for plan in [
+            PlanArg::Free,
+            PlanArg::Starter,
+            PlanArg::Professional,
+            PlanArg::Enterprise,
+            PlanArg::ApiAddOn,
+            PlanArg::PublicApp,
+        ] {
+            assert_eq!(
+                u64::from(Plan::from(plan).requests_per_interval()),
+                plan.requests_per_window(),
+                "{plan:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_or_blank_token_names_the_variable_and_not_a_value() {
+        let err = token_from_env("HUBSPOT_UPSERT_TEST_SURELY_UNSET").expect_err("unset");
+        let text = err.to_string();
+        assert!(text.contains("set the environment variable HUBSPOT_UPSERT_TEST_SURELY_UNSET"));
+    }
+}
