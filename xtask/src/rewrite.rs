@@ -48,6 +48,12 @@ pub fn apply_all(spec: &mut Value) -> Result<Vec<Applied>> {
                     operation: name.clone(),
                 });
             }
+            if range_lone_success(responses) {
+                applied.push(Applied {
+                    rule: RANGE_LONE_SUCCESS,
+                    operation: name.clone(),
+                });
+            }
             if json_default_response(responses) {
                 applied.push(Applied {
                     rule: JSON_DEFAULT,
@@ -61,6 +67,9 @@ pub fn apply_all(spec: &mut Value) -> Result<Vec<Applied>> {
 
 /// Name of the rewrite done by [`merge_success_responses`].
 pub const MERGE_SUCCESS: &str = "200 and 207 merged into one 2XX response typed by the 207 schema";
+/// Name of the rewrite done by [`range_lone_success`].
+pub const RANGE_LONE_SUCCESS: &str =
+    "the only 2xx response read as a 2XX range so that `default` stays the error type";
 /// Name of the rewrite done by [`json_default_response`].
 pub const JSON_DEFAULT: &str = "default response content type `*/*` read as `application/json`";
 
@@ -107,6 +116,30 @@ pub fn merge_success_responses(
     responses.remove("207");
     responses.insert("2XX".to_owned(), merged);
     Ok(true)
+}
+
+/// progenitor 0.15 counts `default` among an operation's success types unless a `2XX` range is
+/// present. HubSpot's 2026-09 shape has one success response (a 200 whose body carries
+/// `errors`) beside a `default` error of another type, which makes progenitor panic. When the
+/// only 2xx response is a single status code and a `default` exists, the code is read as the
+/// `2XX` range: the same body type, and `default` stays on the error side. Returns whether it
+/// changed anything.
+pub fn range_lone_success(responses: &mut Map<String, Value>) -> bool {
+    if !responses.contains_key("default") || responses.contains_key("2XX") {
+        return false;
+    }
+    let mut successes = responses.keys().filter(|code| code.starts_with('2'));
+    let (Some(only), None) = (successes.next(), successes.next()) else {
+        return false;
+    };
+    let only = only.clone();
+    match responses.remove(&only) {
+        Some(response) => {
+            responses.insert("2XX".to_owned(), response);
+            true
+        }
+        None => false,
+    }
 }
 
 /// HubSpot declares its error response as `*/*`, which progenitor types as raw bytes. HubSpot
@@ -224,6 +257,23 @@ mod tests {
         let err =
             merge_success_responses(responses.as_object_mut().unwrap(), &schemas()).unwrap_err();
         assert!(format!("{err:#}").contains("`errors` is required only in the wider schema"));
+    }
+
+    #[test]
+    fn reads_a_lone_200_beside_default_as_2xx() {
+        let mut responses = json!({"200": response("Ok"), "default": response("Bad")});
+        let map = responses.as_object_mut().unwrap();
+        assert!(range_lone_success(map));
+        let mut codes: Vec<_> = map.keys().cloned().collect();
+        codes.sort();
+        assert_eq!(codes, vec!["2XX", "default"]);
+        assert!(!range_lone_success(map), "a second pass changes nothing");
+
+        let mut two =
+            json!({"200": response("Ok"), "201": response("Ok"), "default": response("Bad")});
+        assert!(!range_lone_success(two.as_object_mut().unwrap()));
+        let mut no_default = json!({"200": response("Ok")});
+        assert!(!range_lone_success(no_default.as_object_mut().unwrap()));
     }
 
     #[test]
