@@ -51,6 +51,8 @@ pub mod auth;
 pub mod bulk;
 pub mod client;
 mod engine;
+#[cfg(test)]
+mod engine_tests;
 pub mod error;
 pub mod input;
 mod mapping;

@@ -1,0 +1,407 @@
+//! Bulk-run tests against a fake transport under tokio's paused time: duplicates, retries
+//! with their waits, token refresh, 429 pauses and cancellation, without sockets or sleeps.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
+use reqwest::header::{HeaderMap, HeaderValue};
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::auth::{AccessToken, StaticToken, TokenProvider};
+use crate::client::Client;
+use crate::error::Error;
+use crate::input::UpsertInput;
+use crate::object_type::ObjectType;
+use crate::outcome::{NotAttemptedReason, OutcomeKind, RecordOutcome};
+use crate::rate_limit::RateLimit;
+use crate::retry::RetryPolicy;
+use crate::transport::{RawResponse, SendError, Transport};
+
+/// A canned answer for one request.
+#[derive(Clone)]
+enum Canned {
+    Status(u16, serde_json::Value, Vec<(&'static str, String)>),
+    Timeout,
+}
+
+#[derive(Default)]
+struct FakeHubSpot {
+    store: Mutex<HashMap<String, (u64, HashMap<String, String>)>>,
+    in_flight: Mutex<HashSet<String>>,
+    overlap: AtomicBool,
+    script: Mutex<VecDeque<Option<Canned>>>,
+    latency: Duration,
+    requests: AtomicU32,
+    valid_token: Option<&'static str>,
+}
+
+impl FakeHubSpot {
+    fn answer(&self, body: &BatchInputSimplePublicObjectBatchInputUpsert) -> RawResponse {
+        let mut store = self.store.lock().expect("store");
+        let mut results = Vec::new();
+        for input in body.inputs.iter().rev() {
+            let next_id = store.len() as u64 + 1;
+            let key = input.id.to_lowercase();
+            let new = !store.contains_key(&key);
+            let entry = store
+                .entry(key.clone())
+                .or_insert((next_id, HashMap::new()));
+            entry.1.extend(input.properties.clone());
+            results.push(json!({
+                "archived": false, "createdAt": "2024-08-15T17:09:13.648Z",
+                "updatedAt": "2024-08-15T17:09:13.648Z", "id": entry.0.to_string(), "new": new,
+                "objectWriteTraceId": input.object_write_trace_id, "properties": {"email": key},
+            }));
+        }
+        let body = json!({"completedAt": "2024-08-15T17:09:13.648Z",
+            "startedAt": "2024-08-15T17:09:13.648Z", "status": "COMPLETE", "results": results});
+        RawResponse {
+            status: 200,
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+}
+
+struct FakeTransport(Arc<FakeHubSpot>);
+
+impl Transport for FakeTransport {
+    fn send(
+        &self,
+        _object_type: &ObjectType,
+        body: Arc<BatchInputSimplePublicObjectBatchInputUpsert>,
+        authorization: HeaderValue,
+    ) -> BoxFuture<'static, Result<RawResponse, SendError>> {
+        let fake = self.0.clone();
+        Box::pin(async move {
+            fake.requests.fetch_add(1, Ordering::SeqCst);
+            let keys: Vec<String> = body.inputs.iter().map(|i| i.id.to_lowercase()).collect();
+            {
+                let mut in_flight = fake.in_flight.lock().expect("in flight");
+                let unique: HashSet<&String> = keys.iter().collect();
+                if unique.len() != keys.len() || keys.iter().any(|k| in_flight.contains(k)) {
+                    fake.overlap.store(true, Ordering::SeqCst);
+                }
+                in_flight.extend(keys.iter().cloned());
+            }
+            tokio::time::sleep(fake.latency).await;
+            fake.in_flight
+                .lock()
+                .expect("in flight")
+                .retain(|k| !keys.contains(k));
+            let canned = fake.script.lock().expect("script").pop_front().flatten();
+            if let Some(valid) = fake.valid_token
+                && authorization.to_str().ok() != Some(&format!("Bearer {valid}"))
+            {
+                return Ok(status(
+                    401,
+                    json!({"category": "INVALID_AUTHENTICATION", "message": "bad token"}),
+                    vec![],
+                ));
+            }
+            match canned {
+                Some(Canned::Status(code, body, headers)) => Ok(status(code, body, headers)),
+                Some(Canned::Timeout) => Err(SendError::Timeout),
+                None => Ok(fake.answer(&body)),
+            }
+        })
+    }
+}
+
+fn status(code: u16, body: serde_json::Value, headers: Vec<(&'static str, String)>) -> RawResponse {
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.insert(k, v.parse().expect("header"));
+    }
+    RawResponse {
+        status: code,
+        headers: map,
+        body: Bytes::from(body.to_string()),
+    }
+}
+
+fn fake_client(
+    fake: &Arc<FakeHubSpot>,
+    policy: RetryPolicy,
+    tokens: Arc<dyn TokenProvider>,
+) -> Client {
+    Client::with_transport(
+        Arc::new(FakeTransport(fake.clone())),
+        policy,
+        RateLimit::new(1000, Duration::from_secs(10)),
+        4,
+        tokens,
+    )
+}
+
+fn static_token(t: &str) -> Arc<dyn TokenProvider> {
+    Arc::new(StaticToken::new(AccessToken::new(t)))
+}
+
+fn contacts(n: usize) -> Vec<UpsertInput> {
+    (0..n)
+        .map(|i| {
+            UpsertInput::new(format!("u{i}@x.com"))
+                .id_property("email")
+                .property("n", i)
+        })
+        .collect()
+}
+
+fn assert_positions(outcomes: &[RecordOutcome], n: usize) {
+    assert_eq!(outcomes.len(), n);
+    for (i, o) in outcomes.iter().enumerate() {
+        assert_eq!(o.position, i as u64);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn duplicates_never_share_a_request_nor_overlap_and_the_later_wins() {
+    let fake = Arc::new(FakeHubSpot {
+        latency: Duration::from_millis(100),
+        ..Default::default()
+    });
+    let client = fake_client(&fake, RetryPolicy::default(), static_token("t"));
+    let mut rng = fastrand::Rng::with_seed(3);
+    let inputs: Vec<UpsertInput> = (0..2_000)
+        .map(|i| {
+            let key = rng.u32(0..150);
+            let email = if rng.bool() {
+                format!("K{key}@X.com")
+            } else {
+                format!("k{key}@x.com")
+            };
+            UpsertInput::new(email)
+                .id_property("email")
+                .property("v", i)
+        })
+        .collect();
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), inputs.clone())
+        .collect_all()
+        .await;
+    assert_positions(&outcomes, 2_000);
+    assert!(
+        !fake.overlap.load(Ordering::SeqCst),
+        "a key was in two requests at once"
+    );
+    assert_eq!(summary.created + summary.updated, 2_000, "{summary}");
+    let mut last: HashMap<String, String> = HashMap::new();
+    for input in &inputs {
+        last.insert(
+            input.id().to_lowercase(),
+            input.get_properties()["v"].clone(),
+        );
+    }
+    let store = fake.store.lock().expect("store");
+    assert_eq!(store.len(), last.len());
+    for (key, v) in last {
+        assert_eq!(
+            store[&key].1.get("v"),
+            Some(&v),
+            "{key}: the later input wins"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_failures_are_retried_after_backoff_within_bounds() {
+    let fake = Arc::new(FakeHubSpot::default());
+    fake.script.lock().expect("script").extend([
+        Some(Canned::Status(503, json!({"message": "down"}), vec![])),
+        Some(Canned::Timeout),
+        None,
+    ]);
+    let policy = RetryPolicy::default()
+        .base_delay(Duration::from_secs(1))
+        .max_delay(Duration::from_secs(60));
+    let client = fake_client(&fake, policy, static_token("t"));
+    let started = Instant::now();
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), contacts(10))
+        .collect_all()
+        .await;
+    assert_positions(&outcomes, 10);
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| matches!(o.kind, OutcomeKind::Created { .. }))
+    );
+    assert_eq!((summary.requests, summary.retries), (3, 2));
+    // Full jitter: at most 1 s before the first retry and 2 s before the second.
+    assert!(
+        started.elapsed() <= Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_400_is_never_retried_and_a_single_input_fails_alone() {
+    let fake = Arc::new(FakeHubSpot::default());
+    fake.script.lock().expect("script").push_back(Some(Canned::Status(
+        400,
+        json!({"category": "VALIDATION_ERROR", "message": "bad", "correlationId": "6f1b3c9e-0000-4000-8000-000000000001"}),
+        vec![],
+    )));
+    let client = fake_client(&fake, RetryPolicy::default(), static_token("t"));
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), contacts(1))
+        .collect_all()
+        .await;
+    assert_eq!(
+        outcomes[0].kind,
+        OutcomeKind::Failed {
+            category: "VALIDATION_ERROR".into(),
+            message: "bad".into(),
+            correlation_id: Some("6f1b3c9e-0000-4000-8000-000000000001".into()),
+            retried: false,
+        }
+    );
+    assert_eq!((summary.requests, summary.retries), (1, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_429_pauses_every_request_for_its_retry_after() {
+    let fake = Arc::new(FakeHubSpot {
+        latency: Duration::from_millis(100),
+        ..Default::default()
+    });
+    fake.script.lock().expect("script").push_back(Some(Canned::Status(
+        429,
+        json!({"status": "error", "message": "slow down", "errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}),
+        vec![("retry-after", "5".into())],
+    )));
+    let client = fake_client(&fake, RetryPolicy::default(), static_token("t"));
+    let started = Instant::now();
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), contacts(800))
+        .collect_all()
+        .await;
+    assert!(outcomes.iter().all(|o| o.kind.is_success()));
+    assert_eq!((summary.requests, summary.rate_limited), (9, 1));
+    assert!(started.elapsed() >= Duration::from_millis(5_100));
+    // The 3 requests started in the slots freed at 100 ms all waited for the pause.
+    assert!(
+        summary.pacer_wait >= Duration::from_secs(3 * 5),
+        "{summary}"
+    );
+}
+
+struct Refreshing {
+    refreshes: AtomicU32,
+    fresh: &'static str,
+}
+
+impl TokenProvider for Refreshing {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, Error>> {
+        Box::pin(async { Ok(AccessToken::new("expired")) })
+    }
+    fn refresh<'a>(
+        &'a self,
+        _rejected: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<Option<AccessToken>, Error>> {
+        self.refreshes.fetch_add(1, Ordering::SeqCst);
+        let fresh = self.fresh;
+        Box::pin(async move { Ok(Some(AccessToken::new(fresh))) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_401_refreshes_the_token_once_and_retries_once() {
+    let fake = Arc::new(FakeHubSpot {
+        valid_token: Some("fresh"),
+        ..Default::default()
+    });
+    let provider = Arc::new(Refreshing {
+        refreshes: AtomicU32::new(0),
+        fresh: "fresh",
+    });
+    let client = fake_client(&fake, RetryPolicy::default(), provider.clone());
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), contacts(5))
+        .collect_all()
+        .await;
+    assert!(outcomes.iter().all(|o| o.kind.is_success()));
+    assert_eq!(provider.refreshes.load(Ordering::SeqCst), 1);
+    assert_eq!(summary.requests, 2);
+
+    // A refreshed token that is refused too: no second refresh, the run stops.
+    let fake = Arc::new(FakeHubSpot {
+        valid_token: Some("other"),
+        ..Default::default()
+    });
+    let provider = Arc::new(Refreshing {
+        refreshes: AtomicU32::new(0),
+        fresh: "still-bad",
+    });
+    let refused = fake_client(
+        &fake,
+        RetryPolicy::default().max_attempts(1),
+        provider.clone(),
+    );
+    let (outcomes, summary) = refused
+        .bulk_upsert_iter(ObjectType::contacts(), contacts(1_000))
+        .collect_all()
+        .await;
+    assert_positions(&outcomes, 1_000);
+    assert_eq!(
+        provider.refreshes.load(Ordering::SeqCst),
+        summary.requests as u32 / 2
+    );
+    assert!(
+        matches!(&outcomes[0].kind, OutcomeKind::Failed { category, retried: true, .. } if category == "AUTH")
+    );
+    assert!(outcomes.iter().any(|o| matches!(
+        &o.kind,
+        OutcomeKind::NotAttempted {
+            reason: NotAttemptedReason::RunAborted { .. }
+        }
+    )));
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_ends_every_unsent_input_not_attempted() {
+    let fake = Arc::new(FakeHubSpot {
+        latency: Duration::from_secs(1),
+        ..Default::default()
+    });
+    let client = fake_client(&fake, RetryPolicy::default(), static_token("t"));
+    let mut run = client.bulk_upsert(
+        ObjectType::contacts(),
+        futures::stream::iter(contacts(5_000)),
+    );
+    let cancel = run.cancel_handle();
+    let mut outcomes = Vec::new();
+    while let Some(o) = run.next().await {
+        if outcomes.is_empty() {
+            cancel.cancel();
+        }
+        outcomes.push(o);
+    }
+    outcomes.sort_by_key(|o| o.position);
+    assert_positions(&outcomes, 5_000);
+    let cancelled = outcomes
+        .iter()
+        .filter(|o| {
+            o.kind
+                == OutcomeKind::NotAttempted {
+                    reason: NotAttemptedReason::Cancelled,
+                }
+        })
+        .count();
+    let sent = outcomes.iter().filter(|o| o.kind.is_success()).count();
+    assert_eq!(cancelled + sent, 5_000);
+    // Only requests already sent when the cancel was seen finished: the 4 whose outcomes were
+    // being read and the 4 started as their slots freed.
+    let requests = run.summary().requests;
+    assert!(requests <= 8, "{requests} requests");
+    assert_eq!(sent as u64, requests * 100);
+}
