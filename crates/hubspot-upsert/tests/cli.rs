@@ -1,0 +1,581 @@
+//! End-to-end tests: the `hubspot-upsert` binary run as a child process against the embedded
+//! mock, either its own (`--mock`) or one started inside this test process on a 127.0.0.1
+//! ephemeral port (so the test can read the mock's state after killing the child).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use hubspot_crm_mock::MockServer;
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_hubspot-upsert");
+const TOKEN: &str = "pat-test-5e3cf1a9-secret";
+/// Distinct valid emails in examples/contacts.csv: 3,000 rows less 1 without email, 5 invalid
+/// and 4 repeats.
+const EXAMPLE_DISTINCT_VALID: usize = 2990;
+
+fn example_csv() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv")
+}
+
+/// The binary with a clean environment: no token unless the test gives one, no RUST_LOG.
+fn upsert() -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env_remove("HUBSPOT_ACCESS_TOKEN")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn report_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .expect("report exists")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("report line is JSON"))
+        .collect()
+}
+
+fn outcome_counts(lines: &[Value]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for line in lines {
+        let outcome = line["outcome"].as_str().unwrap_or("?").to_string();
+        *counts.entry(outcome).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+#[test]
+fn the_readme_command_loads_the_example_into_the_embedded_mock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.ndjson");
+    let out = run(upsert()
+        .args([
+            "--mock",
+            "--object-type",
+            "contacts",
+            "--id-property",
+            "email",
+        ])
+        .arg(example_csv())
+        .arg("--report")
+        .arg(&report));
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "some records fail: {stdout}{stderr}"
+    );
+    assert!(stderr.contains("embedded HubSpot mock"), "{stderr}");
+    assert!(
+        stdout.contains("2990 created, 4 updated, 6 failed"),
+        "{stdout}"
+    );
+    let lines = report_lines(&report);
+    assert_eq!(lines.len(), 3000);
+    assert_eq!(
+        outcome_counts(&lines),
+        counts(&[("created", 2990), ("updated", 4), ("failed", 6)])
+    );
+    let bad = lines
+        .iter()
+        .find(|l| l["line"] == 913)
+        .expect("line 913 reported");
+    assert_eq!(bad["outcome"], "failed");
+    assert_eq!(bad["id"], "grace hopper@example.com");
+    assert_eq!(bad["error_category"], "VALIDATION_ERROR");
+    let missing = lines.iter().find(|l| l["line"] == 1779).expect("line 1779");
+    assert_eq!(missing["error_category"], "MISSING_ID");
+    assert!(missing["id"].is_null());
+    let created = lines.iter().find(|l| l["line"] == 2).expect("line 2");
+    assert_eq!(created["outcome"], "created");
+    assert!(
+        created["record_id"]
+            .as_str()
+            .is_some_and(|id| id.parse::<u64>().is_ok())
+    );
+}
+
+/// A runtime and a mock on an ephemeral 127.0.0.1 port, living in this test process.
+struct LocalMock {
+    runtime: tokio::runtime::Runtime,
+    server: Option<MockServer>,
+}
+
+impl LocalMock {
+    fn start(
+        configure: impl FnOnce(hubspot_crm_mock::MockConfig) -> hubspot_crm_mock::MockConfig,
+    ) -> LocalMock {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime
+            .block_on(configure(MockServer::builder()).start())
+            .expect("mock starts");
+        LocalMock {
+            runtime,
+            server: Some(server),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.server
+            .as_ref()
+            .map(MockServer::base_url)
+            .unwrap_or_default()
+    }
+
+    fn emails(&self) -> Vec<String> {
+        let records = self
+            .server
+            .as_ref()
+            .map(|s| s.records("contacts"))
+            .unwrap_or_default();
+        let mut emails: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.properties.get("email").cloned())
+            .collect();
+        emails.sort();
+        emails
+    }
+
+    fn property(&self, email: &str, name: &str) -> Option<String> {
+        self.server.as_ref().and_then(|s| {
+            s.records("contacts")
+                .into_iter()
+                .find(|r| r.properties.get("email").map(String::as_str) == Some(email))
+                .and_then(|r| r.properties.get(name).cloned())
+        })
+    }
+}
+
+impl Drop for LocalMock {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.runtime.block_on(server.shutdown());
+        }
+    }
+}
+
+fn against(mock: &LocalMock) -> Command {
+    let mut cmd = upsert();
+    cmd.env("HUBSPOT_ACCESS_TOKEN", TOKEN).args([
+        "--base-url",
+        &mock.url(),
+        "-t",
+        "contacts",
+        "-i",
+        "email",
+    ]);
+    cmd
+}
+
+#[test]
+fn ndjson_from_stdin_in_both_line_forms_succeeds_with_exit_0() {
+    let mock = LocalMock::start(|c| c);
+    let mut child = against(&mock)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(
+                b"{\"id\":\"ada@example.com\",\"properties\":{\"firstname\":\"Ada\"}}\n\
+                  \n\
+                  {\"email\":\"grace@example.com\",\"firstname\":\"Grace\",\"city\":\"Arlington\"}\n",
+            )
+            .expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("2 created, 0 updated, 0 failed"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(mock.emails(), vec!["ada@example.com", "grace@example.com"]);
+    assert_eq!(
+        mock.property("grace@example.com", "city").as_deref(),
+        Some("Arlington")
+    );
+    assert_eq!(
+        mock.property("ada@example.com", "firstname").as_deref(),
+        Some("Ada")
+    );
+}
+
+#[test]
+fn csv_file_updates_on_a_second_run_and_keeps_empty_cells_out() {
+    let mock = LocalMock::start(|c| c);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("people.csv");
+    std::fs::write(
+        &csv,
+        "email,firstname,city\na@example.com,Ann,Oslo\nb@example.com,Bo,Rome\n",
+    )
+    .expect("write");
+    let out = run(against(&mock).arg(&csv));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::write(&csv, "email,firstname,city\na@example.com,Anna,\n").expect("write");
+    let report = dir.path().join("r.ndjson");
+    let out = run(against(&mock).arg(&csv).arg("--report").arg(&report));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        outcome_counts(&report_lines(&report)),
+        counts(&[("updated", 1)])
+    );
+    assert_eq!(
+        mock.property("a@example.com", "firstname").as_deref(),
+        Some("Anna")
+    );
+    assert_eq!(
+        mock.property("a@example.com", "city").as_deref(),
+        Some("Oslo")
+    );
+}
+
+#[test]
+fn a_refused_token_is_fatal_and_never_shown() {
+    let mock = LocalMock::start(|c| c.valid_tokens(["the-right-one"]));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.ndjson");
+    let out = run(against(&mock)
+        .arg(example_csv())
+        .arg("--report")
+        .arg(&report));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: HubSpot refused the run"),
+        "{stderr}"
+    );
+    let everything = format!(
+        "{}{stderr}{}",
+        text(&out.stdout),
+        std::fs::read_to_string(&report).unwrap_or_default()
+    );
+    assert!(
+        !everything.contains(TOKEN),
+        "the token leaked: {everything}"
+    );
+    assert!(mock.emails().is_empty());
+}
+
+#[test]
+fn a_missing_token_is_fatal_with_a_one_line_cause() {
+    let out = run(upsert()
+        .args(["-t", "contacts", "-i", "email"])
+        .arg(example_csv()));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("set the environment variable HUBSPOT_ACCESS_TOKEN"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_1_and_help_exits_0() {
+    let out = run(upsert().args(["-t", "contacts", "missing-id-property.csv"]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--id-property"));
+    let help = run(upsert().arg("--help"));
+    assert_eq!(help.status.code(), Some(0));
+    let help = text(&help.stdout);
+    for option in [
+        "--dry-run",
+        "--report",
+        "--resume",
+        "--mock",
+        "--token-env",
+        "--plan",
+    ] {
+        assert!(help.contains(option), "--help lacks {option}");
+    }
+}
+
+#[test]
+fn dry_run_needs_no_token_and_sends_nothing() {
+    // The base URL is a port nothing listens on: any request would fail the run.
+    let out = run(upsert()
+        .args([
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "-t",
+            "contacts",
+            "-i",
+            "email",
+        ])
+        .args(["--plan", "professional"])
+        .arg(example_csv()));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "a record has no id: {stdout}");
+    assert!(stdout.contains("records read:        3000"), "{stdout}");
+    assert!(stdout.contains("records to send:     2999"), "{stdout}");
+    assert!(stdout.contains("requests:            30"), "{stdout}");
+    assert!(
+        stdout.contains("professional plan (190 requests per 10 s)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 1779: no value for the id `email`"),
+        "{stdout}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clean = dir.path().join("clean.ndjson");
+    std::fs::write(
+        &clean,
+        "{\"email\":\"a@example.com\",\"firstname\":\"A\"}\n",
+    )
+    .expect("write");
+    let out = run(upsert()
+        .args([
+            "--dry-run",
+            "-t",
+            "contacts",
+            "-i",
+            "email",
+            "--properties",
+            "firstname",
+        ])
+        .arg(&clean));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = run(upsert()
+        .args([
+            "--dry-run",
+            "-t",
+            "contacts",
+            "-i",
+            "email",
+            "--properties",
+            "lastname",
+        ])
+        .arg(&clean));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stdout).contains("property `firstname` is not in --properties"));
+}
+
+#[test]
+fn schemas_are_printed_as_json() {
+    for which in ["input", "report"] {
+        let out = run(upsert().args(["schema", which]));
+        assert_eq!(out.status.code(), Some(0));
+        let schema: Value = serde_json::from_slice(&out.stdout).expect("JSON schema");
+        assert!(
+            schema["$schema"]
+                .as_str()
+                .is_some_and(|s| s.contains("json-schema.org"))
+        );
+    }
+}
+
+/// Runs the binary with `--mock` on a file and returns (exit code, stderr).
+fn mock_run_on(name: &str, content: &[u8]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    std::fs::write(&path, content).expect("write");
+    let out = run(upsert()
+        .args(["--mock", "-t", "contacts", "-i", "email"])
+        .arg(&path));
+    (out.status.code(), text(&out.stderr))
+}
+
+#[test]
+fn malformed_inputs_exit_1_naming_the_line() {
+    let (code, stderr) = mock_run_on(
+        "ragged.csv",
+        b"email,firstname\na@example.com,A\nb@example.com\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("ragged.csv, line 3: the row has 1 fields but the header has 2"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = mock_run_on("latin1.csv", b"email,firstname\na@example.com,Ren\xe9\n");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("latin1.csv, line 2: invalid UTF-8 in column `firstname`"),
+        "{stderr}"
+    );
+
+    let mut huge =
+        b"{\"email\":\"a@example.com\"}\n{\"email\":\"b@example.com\",\"firstname\":\"".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
+    huge.extend(b"\"}\n");
+    let (code, stderr) = mock_run_on("huge.ndjson", &huge);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("huge.ndjson, line 2: the line is longer than 1048576 bytes"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = mock_run_on("empty.csv", b"");
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("empty.csv, line 1: the input is empty"),
+        "{stderr}"
+    );
+
+    let (code, stderr) = mock_run_on(
+        "typed.ndjson",
+        b"{\"email\":\"a@example.com\",\"age\":36}\n",
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("typed.ndjson, line 1: property `age` is a number"),
+        "{stderr}"
+    );
+}
+
+/// Journal lines (header included), or 0 while it does not exist.
+fn journal_lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+/// Waits (polling, bounded) until the journal holds `lines` lines or the child exits.
+fn wait_for_commits(child: &mut Child, journal: &Path, lines: usize) {
+    let give_up = Instant::now() + Duration::from_secs(60);
+    while journal_lines(journal) < lines {
+        assert!(
+            child.try_wait().expect("poll child").is_none(),
+            "the run ended before it could be interrupted"
+        );
+        assert!(Instant::now() < give_up, "no journal commits within 60 s");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn slow_run(mock: &LocalMock, report: &Path, journal: &Path) -> Command {
+    let mut cmd = against(mock);
+    cmd.args(["--concurrency", "1", "--quiet"])
+        .arg(example_csv())
+        .arg("--report")
+        .arg(report)
+        .arg("--resume")
+        .arg(journal);
+    cmd
+}
+
+/// Every input line reported exactly once, with the example's final outcomes.
+fn assert_complete_report(report: &Path) {
+    let lines = report_lines(report);
+    let mut numbers: Vec<u64> = lines.iter().filter_map(|l| l["line"].as_u64()).collect();
+    numbers.sort_unstable();
+    let expected: Vec<u64> = (2..=3001).collect();
+    assert_eq!(numbers, expected, "each input line reported exactly once");
+    let by_outcome = outcome_counts(&lines);
+    assert_eq!(by_outcome.get("failed"), Some(&6), "{by_outcome:?}");
+    assert_eq!(
+        by_outcome.get("created").copied().unwrap_or(0)
+            + by_outcome.get("updated").copied().unwrap_or(0),
+        2994,
+        "{by_outcome:?}"
+    );
+}
+
+#[test]
+fn sigkill_mid_run_then_resume_upserts_everything_and_reports_each_record_once() {
+    let mock = LocalMock::start(|c| c.latency(Duration::from_millis(40)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.ndjson");
+    let journal = dir.path().join("journal");
+
+    let mut child = slow_run(&mock, &report, &journal)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    wait_for_commits(&mut child, &journal, 4);
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let stored_at_kill = mock.emails().len();
+    assert!(
+        stored_at_kill > 0 && stored_at_kill < EXAMPLE_DISTINCT_VALID,
+        "killed mid-run ({stored_at_kill} stored)"
+    );
+
+    let out = run(&mut slow_run(&mock, &report, &journal));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("skipped (done before)"), "{stdout}");
+    assert_eq!(mock.emails().len(), EXAMPLE_DISTINCT_VALID);
+    assert_complete_report(&report);
+
+    // A third run finds nothing left to do and sends nothing.
+    let out = run(&mut slow_run(&mock, &report, &journal));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("0 requests"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_complete_report(&report);
+}
+
+#[test]
+fn ctrl_c_stops_with_130_and_resume_finishes_the_job() {
+    let mock = LocalMock::start(|c| c.latency(Duration::from_millis(40)));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("report.ndjson");
+    let journal = dir.path().join("journal");
+
+    let mut child = slow_run(&mock, &report, &journal)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_for_commits(&mut child, &journal, 3);
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill -INT");
+    assert!(status.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("Ctrl-C: stopped reading"),
+        "{}",
+        text(&out.stderr)
+    );
+    let reported = report_lines(&report).len();
+    assert!(
+        reported > 0 && reported < 3000,
+        "{reported} reported before the stop"
+    );
+
+    let out = run(&mut slow_run(&mock, &report, &journal));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert_eq!(mock.emails().len(), EXAMPLE_DISTINCT_VALID);
+    assert_complete_report(&report);
+}
