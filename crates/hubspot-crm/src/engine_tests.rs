@@ -31,9 +31,12 @@ enum Canned {
     Timeout,
 }
 
+/// Record id and properties, by lower-cased id.
+type Records = HashMap<String, (u64, HashMap<String, String>)>;
+
 #[derive(Default)]
 struct FakeHubSpot {
-    store: Mutex<HashMap<String, (u64, HashMap<String, String>)>>,
+    store: Mutex<Records>,
     in_flight: Mutex<HashSet<String>>,
     overlap: AtomicBool,
     script: Mutex<VecDeque<Option<Canned>>>,

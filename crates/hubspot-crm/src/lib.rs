@@ -47,6 +47,8 @@
 //! The generated client and its types are re-exported as [`api`]; [`Client::api`] hands out an
 //! authenticated generated client for single calls.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod bulk;
 pub mod client;
