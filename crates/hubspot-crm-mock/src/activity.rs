@@ -54,6 +54,11 @@ pub struct RequestRecord {
     pub created: usize,
     /// Records updated by this request.
     pub updated: usize,
+    /// The `objectWriteTraceId` of each input of the body, in body order (`""` for an input
+    /// without one); empty when the body was not a JSON object with an `inputs` array. Read
+    /// for every request, those refused by authentication or the rate limit included, so a
+    /// test can tell a retry (the same inputs sent again) from a new request.
+    pub trace_ids: Vec<String>,
 }
 
 #[derive(Debug, Default)]

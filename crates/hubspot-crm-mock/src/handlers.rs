@@ -128,6 +128,7 @@ async fn batch_upsert(
         applied: false,
         created: 0,
         updated: 0,
+        trace_ids: Vec::new(),
     };
     let mut inputs_failed = 0;
     let response = upsert(&app, &conn, &headers, body, &mut entry, &mut inputs_failed).await;
@@ -170,6 +171,7 @@ async fn upsert(
     let token = match bearer(headers) {
         Some(t) if config.valid_tokens.as_ref().is_none_or(|v| v.contains(t)) => t,
         _ => {
+            note_refused_body(app, body, headers, entry).await;
             let headers = responses::rate_headers(&app.limiter.peek());
             return responses::rejection(&Rejection::unauthenticated(), headers);
         }
@@ -179,6 +181,7 @@ async fn upsert(
     let figures = match app.limiter.check(token, Instant::now()) {
         Verdict::Allowed(f) => f,
         Verdict::Limited(policy, f) => {
+            note_refused_body(app, body, headers, entry).await;
             let r = Rejection::rate_limited(policy == Policy::Daily);
             return responses::rejection(&r, responses::rate_headers(&f));
         }
@@ -194,6 +197,7 @@ async fn upsert(
         Ok(b) => b,
         Err(r) => return responses::rejection(&r, out_headers),
     };
+    entry.trace_ids = trace_ids_hint(&bytes);
 
     // Faults that strike before the batch is applied.
     let fault = config.faults.fault_for(entry.index, config.seed).cloned();
@@ -248,6 +252,46 @@ fn count_inputs_hint(bytes: &[u8]) -> usize {
         inputs: Vec<serde::de::IgnoredAny>,
     }
     serde_json::from_slice::<Shape>(bytes).map_or(0, |s| s.inputs.len())
+}
+
+/// The `objectWriteTraceId` of each input, when the body is a JSON object with an `inputs`
+/// array; for the request log only.
+fn trace_ids_hint(bytes: &[u8]) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        #[serde(rename = "objectWriteTraceId")]
+        trace_id: Option<serde_json::Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Shape {
+        inputs: Vec<Input>,
+    }
+    serde_json::from_slice::<Shape>(bytes).map_or_else(
+        |_| Vec::new(),
+        |s| {
+            s.inputs
+                .into_iter()
+                .map(|i| match i.trace_id {
+                    Some(serde_json::Value::String(t)) => t,
+                    _ => String::new(),
+                })
+                .collect()
+        },
+    )
+}
+
+/// Reads the body of a request refused before its body mattered (authentication, rate
+/// limit), within the usual size limits, to log its trace ids and input count.
+async fn note_refused_body(app: &App, body: Body, headers: &HeaderMap, entry: &mut RequestRecord) {
+    let hint = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let config = &app.config;
+    if let Ok(bytes) = read_body(body, hint, config.max_body_bytes, config.drain_limit_bytes).await
+    {
+        entry.trace_ids = trace_ids_hint(&bytes);
+    }
 }
 
 /// Answer with a fault. `success` is the success response of an applied batch, for faults
