@@ -64,6 +64,10 @@ if [[ -z "$base_url" ]]; then
 fi
 echo "schemathesis.sh: mock at $base_url; running schemathesis $SCHEMATHESIS_VERSION" >&2
 
+# Run from the scratch directory: schemathesis keeps its example database (.schemathesis/)
+# in the working directory.
+cd "$workdir"
+
 # Checks, all of them except:
 # - positive_data_acceptance: schema-valid bodies are legitimately refused by HubSpot (and the
 #   mock) when a property does not exist on the object type or the objectType is unknown;
