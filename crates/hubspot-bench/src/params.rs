@@ -105,7 +105,7 @@ impl Params {
                 overhead_concurrency: 8,
                 latency: Duration::from_millis(100),
                 latency_levels: vec![1, 4, 16],
-                latency_batches_per_slot: 12,
+                latency_batches_per_slot: 20,
                 quota_max: 19,
                 quota_window: Duration::from_secs(1),
                 quota_windows: 6,
