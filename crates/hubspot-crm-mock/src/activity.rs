@@ -36,7 +36,7 @@ impl Counters {
 }
 
 /// One request to an upsert route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestRecord {
     /// Position in arrival order, from 0; the index fault plans use.
     pub index: u64,

@@ -119,19 +119,30 @@ async fn batch_upsert(
 ) -> Response {
     let index = app.next_index.fetch_add(1, Ordering::Relaxed);
     let started = Instant::now();
-    let mut entry = RequestRecord {
-        index,
-        object_type,
-        status: None,
-        inputs: 0,
-        fault: None,
-        applied: false,
-        created: 0,
-        updated: 0,
-        trace_ids: Vec::new(),
+    // Logged even when the client hangs up first (a stall past its timeout): hyper then
+    // drops this future, and the guard records the request as closed without an answer.
+    let mut guard = LogOnDrop {
+        app: Arc::clone(&app),
+        entry: RequestRecord {
+            index,
+            object_type,
+            status: None,
+            inputs: 0,
+            fault: None,
+            applied: false,
+            created: 0,
+            updated: 0,
+            trace_ids: Vec::new(),
+        },
+        inputs_failed: 0,
+        logged: false,
     };
-    let mut inputs_failed = 0;
-    let response = upsert(&app, &conn, &headers, body, &mut entry, &mut inputs_failed).await;
+    let LogOnDrop {
+        entry,
+        inputs_failed,
+        ..
+    } = &mut guard;
+    let response = upsert(&app, &conn, &headers, body, entry, inputs_failed).await;
     if !conn.is_closed() {
         entry.status = Some(response.status().as_u16());
     }
@@ -149,8 +160,37 @@ async fn batch_upsert(
         entry.fault.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string),
         started.elapsed().as_millis(),
     );
-    app.activity.record(entry, inputs_failed);
+    guard.record();
     response
+}
+
+/// The log entry of a request being answered; recorded once, by [`LogOnDrop::record`] or, if
+/// the request future is dropped before that, on drop.
+struct LogOnDrop {
+    app: Arc<App>,
+    entry: RequestRecord,
+    inputs_failed: usize,
+    logged: bool,
+}
+
+impl LogOnDrop {
+    fn record(&mut self) {
+        if !self.logged {
+            self.logged = true;
+            let entry = std::mem::take(&mut self.entry);
+            self.app.activity.record(entry, self.inputs_failed);
+        }
+    }
+}
+
+impl Drop for LogOnDrop {
+    fn drop(&mut self) {
+        if !self.logged {
+            // The client went away mid-request: no answer reached it.
+            self.entry.status = None;
+            self.record();
+        }
+    }
 }
 
 /// The body of [`batch_upsert`]: every rule in order, filling in the log entry.
