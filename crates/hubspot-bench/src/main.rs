@@ -4,12 +4,14 @@
 //! hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
 //!               [--cli PATH] [--workspace DIR] [--data-dir DIR]
 //! hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS]
+//! hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]
 //! ```
 //!
 //! The first form runs the scenarios and writes a JSON report (to `--json`, else stdout);
 //! progress goes to stderr. Exit status: 0, or 3 when an accounting check failed (a record
 //! lost, a request unanswered), or 1 on an error. The second form is the mock process the
-//! scenarios start: see [`mock_proc`].
+//! scenarios start: see [`mock_proc`]. The third runs a program and writes its peak RSS: see
+//! [`usage::measure_main`].
 
 mod client_run;
 mod mock_proc;
@@ -46,6 +48,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve-mock") {
         serve::main(&args[1..]).map(|()| ExitCode::SUCCESS)
+    } else if args.first().map(String::as_str) == Some("measure-rss") {
+        usage::measure_main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.iter().any(|a| a == "--help" || a == "-h") {
         print!("{USAGE}");
         Ok(ExitCode::SUCCESS)

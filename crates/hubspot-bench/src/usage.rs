@@ -1,7 +1,7 @@
 //! Resource usage from the kernel: this process's CPU time, and a child's peak RSS.
 
 use std::io;
-use std::process::Child;
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// CPU time (user + system) spent so far by every thread of this process.
@@ -63,5 +63,47 @@ pub fn wait_with_usage(child: &Child) -> io::Result<ChildUsage> {
         exit_code,
         peak_rss_bytes,
         cpu_time: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+    })
+}
+
+/// `hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]`: runs the program with this
+/// process's stdio and environment, then writes `exit_code peak_rss_bytes cpu_us` to OUT_FILE
+/// (exit code -1 when a signal ended it).
+///
+/// Why a helper process: Linux's `ru_maxrss` of a child counts the memory of the process that
+/// forked it, up to the `exec`. Spawned straight from the harness, which holds tens of MiB of
+/// prepared records by then, the CLI would inherit the harness's peak. This helper is a few
+/// MiB, far below anything the CLI reaches.
+pub fn measure_main(args: &[String]) -> anyhow::Result<()> {
+    let [out, program, rest @ ..] = args else {
+        anyhow::bail!("usage: hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]");
+    };
+    let child = Command::new(program)
+        .args(rest)
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("starting {program}: {e}"))?;
+    let usage = wait_with_usage(&child)?;
+    std::fs::write(
+        out,
+        format!(
+            "{} {} {}\n",
+            usage.exit_code.unwrap_or(-1),
+            usage.peak_rss_bytes,
+            usage.cpu_time.as_micros()
+        ),
+    )?;
+    Ok(())
+}
+
+/// Reads what [`measure_main`] wrote.
+pub fn read_measurement(text: &str) -> Option<ChildUsage> {
+    let mut parts = text.split_whitespace();
+    let exit: i32 = parts.next()?.parse().ok()?;
+    let peak_rss_bytes = parts.next()?.parse().ok()?;
+    let cpu_us: u64 = parts.next()?.parse().ok()?;
+    Some(ChildUsage {
+        exit_code: (exit >= 0).then_some(exit),
+        peak_rss_bytes,
+        cpu_time: Duration::from_micros(cpu_us),
     })
 }

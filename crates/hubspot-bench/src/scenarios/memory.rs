@@ -1,5 +1,6 @@
 //! Scenario 4, CLI memory: `hubspot-upsert` loads generated NDJSON files of each size into a
-//! mock, and the figure is the CLI process's peak RSS (from `wait4`, so only that process).
+//! mock, and the figure is the CLI process's peak RSS (from `wait4` in a small helper process,
+//! so only that process: see [`crate::usage::measure_main`]).
 //!
 //! The mock runs in a separate process (not the CLI's in-process `--mock`, whose stored
 //! records would count in the CLI's RSS). It enforces a window so wide that it never refuses,
@@ -18,7 +19,7 @@ use crate::client_run;
 use crate::mock_proc::{MockProcess, MockSetup};
 use crate::records;
 use crate::stats::{Figure, Target};
-use crate::usage::wait_with_usage;
+use crate::usage::read_measurement;
 
 const SCENARIO: &str = "CLI memory";
 /// The issue's bound on peak RSS.
@@ -42,7 +43,7 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             "`hubspot-upsert --base-url <mock> --plan api-add-on --quiet -t contacts -i {} FILE` \
              on NDJSON files of {:?} records (6 properties each); mock in a separate process \
              with a window no run reaches (the CLI learns it from the headers); peak RSS of the \
-             CLI process from wait4; fresh mock per run; {} repetition(s) per size, sizes \
+             CLI process from wait4 in a small helper process; fresh mock per run; {} repetition(s) per size, sizes \
              alternating",
             records::ID_PROPERTY,
             p.memory_sizes,
@@ -75,7 +76,12 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             let stderr_file = std::fs::File::create(&stderr_path)
                 .with_context(|| format!("creating {}", stderr_path.display()))?;
             let start = Instant::now();
-            let child = Command::new(&cli)
+            let measurement = ctx.data_dir.join("cli-usage.txt");
+            let _ = std::fs::remove_file(&measurement);
+            let status = Command::new(&ctx.exe)
+                .arg("measure-rss")
+                .arg(&measurement)
+                .arg(&cli)
                 .args(["--base-url", mock.base_url()])
                 .args(["--plan", "api-add-on", "--quiet"])
                 .args(["-t", records::OBJECT_TYPE, "-i", records::ID_PROPERTY])
@@ -84,9 +90,13 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(stderr_file)
-                .spawn()
-                .with_context(|| format!("starting {}", cli.display()))?;
-            let usage = wait_with_usage(&child).context("waiting for the CLI")?;
+                .status()
+                .with_context(|| format!("running {} under measure-rss", cli.display()))?;
+            let usage = std::fs::read_to_string(&measurement)
+                .ok()
+                .as_deref()
+                .and_then(read_measurement)
+                .ok_or_else(|| anyhow!("measure-rss wrote no measurement ({status})"))?;
             let elapsed = start.elapsed();
             let stats = mock.stats()?;
             let stderr: String = std::fs::read_to_string(&stderr_path)
