@@ -267,6 +267,13 @@ impl ClientBuilder {
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = validate_base_url(&self.base_url, self.allow_insecure_http)?;
+        // A zero timeout fails every request at once, each retry included.
+        if self.timeout.is_zero() || self.connect_timeout.is_zero() {
+            return Err(Error::invalid(
+                "client configuration",
+                "the timeout and the connect timeout must be more than 0",
+            ));
+        }
         let tokens = self.tokens.ok_or_else(|| {
             Error::invalid(
                 "client configuration",
@@ -383,6 +390,18 @@ mod tests {
         for bad in ["ftp://x", "not a url", "https://x/?q=1", "https://u:p@x"] {
             assert!(build(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn zero_timeouts_are_refused() {
+        let zero = |b: ClientBuilder| b.token(AccessToken::new("x")).build().map(|_| ());
+        let err = zero(Client::builder().timeout(Duration::ZERO)).expect_err("zero timeout");
+        assert_eq!(
+            err.to_string(),
+            "invalid client configuration: the timeout and the connect timeout must be more than 0"
+        );
+        assert!(zero(Client::builder().connect_timeout(Duration::ZERO)).is_err());
+        assert!(zero(Client::builder().timeout(Duration::from_millis(1))).is_ok());
     }
 
     #[test]
