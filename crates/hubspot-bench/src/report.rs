@@ -23,6 +23,9 @@ pub struct Report {
     pub checks: Vec<Check>,
     /// Observations worth reading next to the figures.
     pub notes: Vec<String>,
+    /// When set (smoke runs: debug build, tiny sizes), figures are recorded without a verdict.
+    #[serde(skip)]
+    pub unjudged: bool,
 }
 
 /// How a scenario was run.
@@ -57,7 +60,11 @@ impl Report {
     }
 
     /// Records a figure and prints it to stderr.
-    pub fn figure(&mut self, figure: Figure) {
+    pub fn figure(&mut self, mut figure: Figure) {
+        if self.unjudged {
+            figure.met = None;
+            figure.target = format!("{} (not judged in smoke)", figure.target);
+        }
         eprintln!(
             "  {} / {}: median {:.4} {} (min {:.4}, max {:.4}, n={}) target {} {}",
             figure.scenario,
