@@ -84,11 +84,11 @@ impl ProgressDisplay {
         let (bar, template) = match total {
             Some(n) => (
                 ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, ETA {eta})\n  {msg}",
+                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} records, {per_sec:0}, ETA {eta}\n  {msg}",
             ),
             None => (
                 ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
-                "{spinner} {elapsed_precise} {human_pos} records ({per_sec})\n  {msg}",
+                "{spinner} {elapsed_precise} {human_pos} records, {per_sec:0}\n  {msg}",
             ),
         };
         if let Ok(style) = ProgressStyle::with_template(template) {
