@@ -110,7 +110,8 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Input")]
     pub send_empty_cells: bool,
 
-    /// The known property names, comma-separated: --dry-run reports other columns or keys.
+    /// The known property names, comma-separated. A record writing any other property is
+    /// reported failed (UNKNOWN_PROPERTY) and not sent; --dry-run counts such records.
     #[arg(
         long,
         value_name = "NAMES",
