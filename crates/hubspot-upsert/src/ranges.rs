@@ -40,9 +40,9 @@ impl RangeSet {
         self.ranges.get(i).is_some_and(|&(start, _)| start <= index)
     }
 
-    /// Adds one index.
+    /// Adds one index (`u64::MAX` cannot be held and is ignored).
     pub fn insert(&mut self, index: u64) {
-        self.insert_range(index, index + 1);
+        self.insert_range(index, index.saturating_add(1));
     }
 
     /// Adds the half-open range `[start, end)`; empty ranges are ignored.

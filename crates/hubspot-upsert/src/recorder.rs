@@ -165,7 +165,10 @@ impl Recorder {
         if ending.is_final {
             self.tally.done += 1;
         }
-        if line.outcome == Outcome::Failed && self.failures.len() < LISTED_FAILURES {
+        if line.outcome == Outcome::Failed
+            && ending.is_final
+            && self.failures.len() < LISTED_FAILURES
+        {
             self.failures.push(format!(
                 "line {} ({}): {}: {}",
                 line.line,

@@ -209,7 +209,8 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
             ""
         };
         return Err(FatalError::Client(format!(
-            "HubSpot refused the run: {cause}.{hint}"
+            "HubSpot refused the run: {}.{hint}",
+            cause.trim_end_matches('.')
         )));
     }
     Ok(if stops.interrupted || stops.abandoned {

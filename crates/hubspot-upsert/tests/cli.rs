@@ -289,6 +289,39 @@ fn a_refused_token_is_fatal_and_never_shown() {
 }
 
 #[test]
+fn a_spent_daily_quota_is_fatal_and_only_finished_records_are_reported() {
+    let mock = LocalMock::start(|c| c.daily_quota(5));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = dir.path().join("r.ndjson");
+    let journal = dir.path().join("j");
+    let out = run(against(&mock)
+        .args(["--concurrency", "1"])
+        .arg(example_csv())
+        .arg("--report")
+        .arg(&report)
+        .arg("--resume")
+        .arg(&journal));
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("daily"), "{stderr}");
+    assert!(stderr.contains("Rerun with the same --resume"), "{stderr}");
+    let reported = report_lines(&report);
+    assert!(
+        reported.len() >= 400 && reported.len() <= 502,
+        "five requests' worth reported, not the refused ones: {}",
+        reported.len()
+    );
+    assert!(reported.iter().all(|l| l["outcome"] != "not_attempted"));
+    assert_eq!(
+        mock.emails().len(),
+        reported
+            .iter()
+            .filter(|l| l["outcome"] == "created")
+            .count()
+    );
+}
+
+#[test]
 fn a_missing_token_is_fatal_with_a_one_line_cause() {
     let out = run(upsert()
         .args(["-t", "contacts", "-i", "email"])
