@@ -49,6 +49,14 @@ impl InFlight {
             .remove(&position)
     }
 
+    /// Whether every record handed to the client has its outcome.
+    pub fn is_empty(&self) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// Takes every origin left, in input order (records whose outcome never came).
     pub fn drain(&self) -> Vec<Origin> {
         let mut left: Vec<Origin> = self

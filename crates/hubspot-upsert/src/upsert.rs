@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use hubspot_crm::{BulkRun, ObjectType};
 
-use crate::checks::RecordChecks;
+use crate::checks::{RecordChecks, Refusal};
 use crate::cli::{RunArgs, Target};
 use crate::connection::{self, Connection};
 use crate::error::FatalError;
 use crate::exit::Exit;
 use crate::feed::{self, Feed, FeedEvent, Origin};
-use crate::input::{self, InputError, InputSource, RecordReader};
+use crate::input::{self, InputError, InputRecord, InputSource, RecordReader};
 use crate::journal::{Journal, JournalHeader, ResumeState};
 use crate::plan::HumanDuration;
 use crate::progress::{LOG_EVERY, ProgressDisplay};
@@ -132,9 +132,12 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
     let mut interrupt = Box::pin(tokio::signal::ctrl_c());
     let mut grace: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + LOG_EVERY, LOG_EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut events_open = true;
 
-    while run.is_some() || events_open {
+    // After Ctrl-C the reading thread may sit in a blocking read of stdin: once the client is
+    // done, stop waiting for it and take what it already queued.
+    while run.is_some() || (events_open && !stops.interrupted) {
         tokio::select! {
             outcome = next_outcome(&mut run) => match outcome {
                 Some(outcome) => record_outcome(&mut recorder, &in_flight, outcome)?,
@@ -142,8 +145,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
             },
             event = events.recv(), if events_open => match event {
                 Some(FeedEvent::Refused { record, refusal }) => {
-                    let origin = Origin { index: record.index, line: record.line, id: String::new() };
-                    recorder.record(Ending::refused(origin, record.id, refusal))?;
+                    record_refusal(&mut recorder, record, refusal)?;
                 }
                 Some(FeedEvent::Failed(err)) => stops.input_error = Some(err),
                 None => events_open = false,
@@ -185,10 +187,22 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         }
         display.update(&recorder.tally);
         recorder.commit()?;
+        if stops.interrupted && in_flight.is_empty() {
+            // Nothing sent is waiting for an answer: no reason to wait for the client.
+            break;
+        }
     }
     // Dropping the run stops the client; records it never answered for are not done.
     drop(run);
     stop.stop();
+    while let Ok(event) = events.try_recv() {
+        match event {
+            FeedEvent::Refused { record, refusal } => {
+                record_refusal(&mut recorder, record, refusal)?;
+            }
+            FeedEvent::Failed(err) => stops.input_error = Some(err),
+        }
+    }
     for origin in in_flight.drain() {
         recorder.record(Ending::abandoned(origin))?;
     }
@@ -228,6 +242,19 @@ async fn next_outcome(run: &mut Option<BulkRun>) -> Option<hubspot_crm::RecordOu
         Some(r) => r.next().await,
         None => std::future::pending().await,
     }
+}
+
+fn record_refusal(
+    recorder: &mut Recorder,
+    record: InputRecord,
+    refusal: Refusal,
+) -> Result<(), FatalError> {
+    let origin = Origin {
+        index: record.index,
+        line: record.line,
+        id: String::new(),
+    };
+    recorder.record(Ending::refused(origin, record.id, refusal))
 }
 
 fn record_outcome(
