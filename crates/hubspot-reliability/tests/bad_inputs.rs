@@ -290,7 +290,7 @@ async fn cli_run(file_name: &str, content: &[u8], args: &[&str], token: &str) ->
     if !args.contains(&"--base-url") {
         cmd.arg("--base-url").arg(mock.base_url());
     }
-    if !args.iter().any(|a| *a == "-t") {
+    if !args.contains(&"-t") {
         cmd.args(["-t", "contacts"]);
     }
     let base = mock.base_url();
