@@ -257,10 +257,10 @@ impl ClientBuilder {
     }
 
     /// How many requests a bulk run keeps in flight at once (default
-    /// [`DEFAULT_CONCURRENCY`], at least 1). A run holds at most about
+    /// [`DEFAULT_CONCURRENCY`]; [`ClientBuilder::build`] refuses 0). A run holds at most about
     /// `2 × concurrency × 100` inputs in memory.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
-        self.concurrency = concurrency.max(1);
+        self.concurrency = concurrency;
         self
     }
 
@@ -272,6 +272,12 @@ impl ClientBuilder {
             return Err(Error::invalid(
                 "client configuration",
                 "the timeout and the connect timeout must be more than 0",
+            ));
+        }
+        if self.concurrency == 0 {
+            return Err(Error::invalid(
+                "client configuration",
+                "the concurrency must be at least 1",
             ));
         }
         let tokens = self.tokens.ok_or_else(|| {
@@ -318,6 +324,12 @@ fn validate_base_url(raw: &str, allow_insecure_http: bool) -> Result<String, Err
     };
     if url.query().is_some() || url.fragment().is_some() {
         return refuse(format!("{raw:?} has a query or fragment"));
+    }
+    if url.path() != "/" {
+        return refuse(format!(
+            "{raw:?} has a path ({:?}); give only the scheme, host and port, such as https://api.hubapi.com",
+            url.path()
+        ));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return refuse("it contains credentials; pass the token with .token(..)".into());
@@ -407,8 +419,31 @@ mod tests {
     #[test]
     fn trailing_slash_is_removed() {
         assert_eq!(
-            build("http://127.0.0.1:8/base/").expect("ok").base_url(),
-            "http://127.0.0.1:8/base"
+            build("http://127.0.0.1:8/").expect("ok").base_url(),
+            "http://127.0.0.1:8"
+        );
+    }
+
+    #[test]
+    fn a_base_url_with_a_path_is_refused() {
+        let err = build("http://127.0.0.1:8/crm/v3").expect_err("a path");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            err.to_string(),
+            "invalid base URL: \"http://127.0.0.1:8/crm/v3\" has a path (\"/crm/v3\"); give only the scheme, host and port, such as https://api.hubapi.com"
+        );
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused() {
+        let err = Client::builder()
+            .token(AccessToken::new("x"))
+            .concurrency(0)
+            .build()
+            .expect_err("zero concurrency");
+        assert_eq!(
+            err.to_string(),
+            "invalid client configuration: the concurrency must be at least 1"
         );
     }
 

@@ -63,7 +63,10 @@ impl Ending {
             } => {
                 if RUN_WIDE_CATEGORIES.contains(&category.as_str()) {
                     is_final = false;
-                    run_refused = Some(message.clone());
+                    run_refused = Some(match category.as_str() {
+                        "AUTH" => format!("the access token was refused: {message}"),
+                        _ => format!("HubSpot's daily request limit is spent: {message}"),
+                    });
                 }
                 line.outcome = Outcome::Failed;
                 line.error_category = Some(category);
@@ -261,7 +264,10 @@ mod tests {
         );
         let auth = Ending::from_client(origin(2), outcome(2, failed("AUTH")));
         assert!(!auth.is_final);
-        assert_eq!(auth.run_refused.as_deref(), Some("no"));
+        assert_eq!(
+            auth.run_refused.as_deref(),
+            Some("the access token was refused: no")
+        );
         let cancelled = Ending::from_client(
             origin(3),
             outcome(

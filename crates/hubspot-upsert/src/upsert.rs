@@ -223,7 +223,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
             ""
         };
         return Err(FatalError::Client(format!(
-            "HubSpot refused the run: {}.{hint}",
+            "the run stopped: {}.{hint}",
             cause.trim_end_matches('.')
         )));
     }

@@ -273,7 +273,7 @@ fn a_refused_token_is_fatal_and_never_shown() {
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("error: HubSpot refused the run"),
+        stderr.contains("error: the run stopped: the access token was refused: Authentication credentials not found."),
         "{stderr}"
     );
     let everything = format!(
