@@ -169,17 +169,10 @@ impl<R: Read> Iterator for CsvRecords<R> {
         if self.finished {
             return None;
         }
-        match self.read_row() {
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
-        }
+        // The input ends at its end or at its first error.
+        let item = self.read_row().transpose();
+        self.finished = !matches!(item, Some(Ok(_)));
+        item
     }
 }
 

@@ -173,17 +173,10 @@ impl<R: BufRead> Iterator for NdjsonRecords<R> {
         if self.finished {
             return None;
         }
-        match self.read_line() {
-            Ok(Some(record)) => Some(Ok(record)),
-            Ok(None) => {
-                self.finished = true;
-                None
-            }
-            Err(e) => {
-                self.finished = true;
-                Some(Err(e))
-            }
-        }
+        // The input ends at its end or at its first error.
+        let item = self.read_line().transpose();
+        self.finished = !matches!(item, Some(Ok(_)));
+        item
     }
 }
 
