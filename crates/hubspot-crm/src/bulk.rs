@@ -42,7 +42,10 @@ use crate::outcome::{Progress, RecordOutcome, Summary};
 /// # Ok(()) }
 /// ```
 pub struct BulkRun {
-    outcomes: mpsc::Receiver<RecordOutcome>,
+    /// Outcomes arrive from the engine one message per request (at most 100 each).
+    outcomes: mpsc::Receiver<Vec<RecordOutcome>>,
+    /// The rest of the message being handed out.
+    buffered: std::vec::IntoIter<RecordOutcome>,
     progress: watch::Receiver<Progress>,
     cancel: CancelHandle,
     task: tokio::task::JoinHandle<()>,
@@ -54,10 +57,8 @@ impl BulkRun {
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
     ) -> BulkRun {
-        let capacity = shared
-            .concurrency
-            .saturating_mul(crate::scheduler::MAX_BATCH)
-            .max(1);
+        // `concurrency` messages of at most `MAX_BATCH` outcomes each.
+        let capacity = shared.concurrency.max(1);
         let (outcome_tx, outcomes) = mpsc::channel(capacity);
         let (progress_tx, progress) = watch::channel(Progress::default());
         let (cancel_tx, cancel_rx) = watch::channel(false);
@@ -71,6 +72,7 @@ impl BulkRun {
         ));
         BulkRun {
             outcomes,
+            buffered: Vec::new().into_iter(),
             progress,
             cancel: CancelHandle(Arc::new(cancel_tx)),
             task,
@@ -108,7 +110,20 @@ impl Stream for BulkRun {
     type Item = RecordOutcome;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RecordOutcome>> {
-        self.outcomes.poll_recv(cx)
+        loop {
+            if let Some(outcome) = self.buffered.next() {
+                return Poll::Ready(Some(outcome));
+            }
+            match self.outcomes.poll_recv(cx) {
+                Poll::Ready(Some(batch)) => self.buffered = batch.into_iter(),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.buffered.len(), None)
     }
 }
 

@@ -3,9 +3,10 @@
 //! exactly one [`RecordOutcome`].
 //!
 //! Memory: at most `(concurrency + 1) × 100` inputs wait to be sent, at most
-//! `concurrency × 100` are in flight, and the outcome channel holds at most
-//! `concurrency × 100`; when the consumer stops reading outcomes, the coordinator stops
-//! reading inputs. Nothing grows with the size of the input.
+//! `concurrency × 100` are in flight, and the outcome channel holds at most `concurrency`
+//! messages of at most 100 outcomes each (outcomes travel one message per request, not one
+//! per record, which halved the cost of reporting them); when the consumer stops reading
+//! outcomes, the coordinator stops reading inputs. Nothing grows with the size of the input.
 //!
 //! Batch forming: a full batch of 100 goes out as soon as a request slot is free. A partial
 //! batch goes out when the input has ended, when the waiting queue is full (duplicates held
@@ -40,7 +41,7 @@ pub(crate) async fn run(
     shared: Arc<Shared>,
     object_type: ObjectType,
     inputs: BoxStream<'static, UpsertInput>,
-    outcomes: mpsc::Sender<RecordOutcome>,
+    outcomes: mpsc::Sender<Vec<RecordOutcome>>,
     progress: Progressor,
     cancel: watch::Receiver<bool>,
 ) {
@@ -63,34 +64,87 @@ pub(crate) async fn run(
 }
 
 struct Emitter {
-    outcomes: mpsc::Sender<RecordOutcome>,
+    outcomes: mpsc::Sender<Vec<RecordOutcome>>,
     progress: Progressor,
 }
 
 impl Emitter {
-    /// Sends one final outcome; false when nobody listens any more.
-    async fn emit(&self, item: Item, kind: OutcomeKind, was_in_flight: bool) -> bool {
-        self.progress.send_modify(|p| {
-            p.done += 1;
-            if was_in_flight {
-                p.in_flight = p.in_flight.saturating_sub(1);
+    /// Sends final outcomes, at most [`MAX_BATCH`] per message, and counts them in the
+    /// progress once per message; false when nobody listens any more.
+    async fn emit(&self, done: Vec<(Item, OutcomeKind)>, was_in_flight: bool) -> bool {
+        let mut done = done.into_iter().peekable();
+        while done.peek().is_some() {
+            let outcomes: Vec<RecordOutcome> = done
+                .by_ref()
+                .take(MAX_BATCH)
+                .map(|(item, kind)| {
+                    let (id, id_property, trace_id) = item.input.into_identity();
+                    RecordOutcome {
+                        position: item.position,
+                        id,
+                        id_property,
+                        trace_id,
+                        kind,
+                    }
+                })
+                .collect();
+            self.progress.send_modify(|p| {
+                let n = outcomes.len() as u64;
+                p.done += n;
+                if was_in_flight {
+                    p.in_flight = p.in_flight.saturating_sub(n);
+                }
+                for outcome in &outcomes {
+                    match &outcome.kind {
+                        OutcomeKind::Created { .. } => p.created += 1,
+                        OutcomeKind::Updated { .. } => p.updated += 1,
+                        OutcomeKind::Failed { .. } => p.failed += 1,
+                        OutcomeKind::NotAttempted { .. } => p.not_attempted += 1,
+                    }
+                }
+            });
+            if self.outcomes.send(outcomes).await.is_err() {
+                return false;
             }
-            match &kind {
-                OutcomeKind::Created { .. } => p.created += 1,
-                OutcomeKind::Updated { .. } => p.updated += 1,
-                OutcomeKind::Failed { .. } => p.failed += 1,
-                OutcomeKind::NotAttempted { .. } => p.not_attempted += 1,
-            }
-        });
-        let trace_id = item.trace_id().to_string();
-        let outcome = RecordOutcome {
+        }
+        true
+    }
+}
+
+/// What the coordinator keeps of each input inside a running request: enough to release its
+/// keys and report it failed should the request's task end abnormally (a panic), without a
+/// copy of its properties.
+struct ItemStub {
+    position: u64,
+    key: RecordKey,
+    sends: u32,
+    input: UpsertInput,
+}
+
+impl ItemStub {
+    fn of(item: &Item) -> ItemStub {
+        let mut input = UpsertInput::new(item.input.id());
+        if let Some(p) = item.input.get_id_property() {
+            input = input.id_property(p);
+        }
+        if let Some(t) = item.input.get_trace_id() {
+            input = input.trace_id(t);
+        }
+        ItemStub {
             position: item.position,
-            id: item.input.id().to_string(),
-            id_property: item.input.get_id_property().map(str::to_string),
-            trace_id,
-            kind,
-        };
-        self.outcomes.send(outcome).await.is_ok()
+            key: item.key.clone(),
+            sends: item.sends,
+            input,
+        }
+    }
+
+    fn into_item(self) -> Item {
+        Item {
+            position: self.position,
+            input: self.input,
+            key: self.key,
+            sends: self.sends,
+        }
     }
 }
 
@@ -102,8 +156,8 @@ struct Coordinator {
     /// Halves of bisected requests, sent before new batches.
     splits: VecDeque<Unit>,
     tasks: JoinSet<UnitReport>,
-    /// Copies of each running task's inputs, so a panicking task still yields outcomes.
-    in_task: HashMap<tokio::task::Id, Vec<Item>>,
+    /// Stubs of each running task's inputs, so a panicking task still yields outcomes.
+    in_task: HashMap<tokio::task::Id, Vec<ItemStub>>,
     capacity: usize,
     stop: Option<NotAttemptedReason>,
     run_tag: String,
@@ -144,7 +198,8 @@ impl Coordinator {
                     self.spawn(unit);
                     continue;
                 }
-                let ready = self.scheduler.ready();
+                let plan = self.scheduler.plan();
+                let ready = plan.len();
                 if ready == 0 {
                     break;
                 }
@@ -154,7 +209,7 @@ impl Coordinator {
                     || self.scheduler.waiting() >= self.capacity
                     || lingered
                 {
-                    let batch = self.scheduler.next_batch();
+                    let batch = self.scheduler.take(plan);
                     self.emitter
                         .progress
                         .send_modify(|p| p.in_flight += batch.len() as u64);
@@ -208,14 +263,37 @@ impl Coordinator {
             }
         }
 
-        // Stopped early: every input still unread ends not attempted.
+        // Stopped early: every input still unread ends not attempted, reported in messages of
+        // what the input has ready (up to a batch), so a slow input is not held back.
         if let Some(reason) = self.stop.clone() {
-            while let Some(input) = inputs.next().await {
-                let item = self.make_item(input, &mut position);
-                let kind = OutcomeKind::NotAttempted {
-                    reason: reason.clone(),
-                };
-                if !self.emitter.emit(item, kind, false).await {
+            let mut ended = false;
+            while !ended {
+                let mut chunk = Vec::new();
+                let first = inputs.next().await;
+                let mut next = first;
+                loop {
+                    match next {
+                        Some(input) => {
+                            let item = self.make_item(input, &mut position);
+                            let kind = OutcomeKind::NotAttempted {
+                                reason: reason.clone(),
+                            };
+                            chunk.push((item, kind));
+                        }
+                        None => {
+                            ended = true;
+                            break;
+                        }
+                    }
+                    if chunk.len() == MAX_BATCH {
+                        break;
+                    }
+                    match inputs.next().now_or_never() {
+                        Some(n) => next = n,
+                        None => break,
+                    }
+                }
+                if !self.emitter.emit(chunk, false).await {
                     return;
                 }
             }
@@ -248,7 +326,7 @@ impl Coordinator {
     }
 
     fn spawn(&mut self, unit: Unit) {
-        let copies = unit.items.clone();
+        let copies = unit.items.iter().map(ItemStub::of).collect();
         let handle = self.tasks.spawn(run_unit(
             self.shared.clone(),
             self.object_type.clone(),
@@ -271,7 +349,7 @@ impl Coordinator {
                 let items = self.in_task.remove(&e.id()).unwrap_or_default();
                 tracing::error!(error = %e, "request task ended abnormally");
                 let mut report = UnitReport::default();
-                for item in items {
+                for item in items.into_iter().map(ItemStub::into_item) {
                     let kind = OutcomeKind::Failed {
                         category: "INTERNAL".into(),
                         message: format!("the request task ended abnormally: {e}"),
@@ -283,11 +361,11 @@ impl Coordinator {
                 report
             }
         };
-        for (item, kind) in report.done {
-            self.scheduler.release(&item);
-            if !self.emitter.emit(item, kind, true).await {
-                return Flow::ConsumerGone;
-            }
+        for (item, _) in &report.done {
+            self.scheduler.release(item);
+        }
+        if !self.emitter.emit(report.done, true).await {
+            return Flow::ConsumerGone;
         }
         for unit in report.split.into_iter().rev() {
             self.splits.push_front(unit);
@@ -306,15 +384,22 @@ impl Coordinator {
         }
         tracing::warn!(%reason, "bulk run stopping");
         self.stop = Some(reason.clone());
-        for item in self.scheduler.drain_waiting() {
-            let kind = OutcomeKind::NotAttempted {
-                reason: reason.clone(),
-            };
-            if !self.emitter.emit(item, kind, false).await {
-                return Flow::ConsumerGone;
-            }
+        let waiting: Vec<(Item, OutcomeKind)> = self
+            .scheduler
+            .drain_waiting()
+            .into_iter()
+            .map(|item| {
+                let kind = OutcomeKind::NotAttempted {
+                    reason: reason.clone(),
+                };
+                (item, kind)
+            })
+            .collect();
+        if !self.emitter.emit(waiting, false).await {
+            return Flow::ConsumerGone;
         }
         let splits: Vec<Unit> = self.splits.drain(..).collect();
+        let mut stopped = Vec::new();
         for item in splits.into_iter().flat_map(|u| u.items) {
             self.scheduler.release(&item);
             let kind = OutcomeKind::Failed {
@@ -325,9 +410,10 @@ impl Coordinator {
                 correlation_id: None,
                 retried: item.sends > 1,
             };
-            if !self.emitter.emit(item, kind, true).await {
-                return Flow::ConsumerGone;
-            }
+            stopped.push((item, kind));
+        }
+        if !self.emitter.emit(stopped, true).await {
+            return Flow::ConsumerGone;
         }
         Flow::Continue
     }

@@ -79,11 +79,13 @@ impl Transport for FakeTransport {
     fn send(
         &self,
         _object_type: &ObjectType,
-        body: Arc<BatchInputSimplePublicObjectBatchInputUpsert>,
+        body: Bytes,
         authorization: HeaderValue,
     ) -> BoxFuture<'static, Result<RawResponse, SendError>> {
         let fake = self.0.clone();
         Box::pin(async move {
+            let body: BatchInputSimplePublicObjectBatchInputUpsert =
+                serde_json::from_slice(&body).expect("the engine sends a valid body");
             fake.requests.fetch_add(1, Ordering::SeqCst);
             let keys: Vec<String> = body.inputs.iter().map(|i| i.id.to_lowercase()).collect();
             {

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+use serde::Serialize;
 
 /// One record to create or update, identified by the value of a unique property.
 ///
@@ -95,6 +96,22 @@ impl UpsertInput {
         }
     }
 
+    /// A view of this input that serializes exactly as [`UpsertInput::to_api`] does, without
+    /// copying it: the bulk engine writes request bodies through it.
+    pub(crate) fn api_ref(&self) -> ApiInputRef<'_> {
+        ApiInputRef {
+            id: &self.id,
+            id_property: self.id_property.as_deref(),
+            object_write_trace_id: self.trace_id.as_deref(),
+            properties: &self.properties,
+        }
+    }
+
+    /// Moves out the id, the id property and the trace id (empty when none), for an outcome.
+    pub(crate) fn into_identity(self) -> (String, Option<String>, String) {
+        (self.id, self.id_property, self.trace_id.unwrap_or_default())
+    }
+
     /// The generated API type for this input.
     pub fn to_api(&self) -> SimplePublicObjectBatchInputUpsert {
         SimplePublicObjectBatchInputUpsert {
@@ -104,6 +121,18 @@ impl UpsertInput {
             properties: self.properties.clone(),
         }
     }
+}
+
+/// [`UpsertInput`] borrowed in the shape of the generated `SimplePublicObjectBatchInputUpsert`:
+/// same field names, same fields left out when empty.
+#[derive(Debug, Serialize)]
+pub(crate) struct ApiInputRef<'a> {
+    id: &'a str,
+    #[serde(rename = "idProperty", skip_serializing_if = "Option::is_none")]
+    id_property: Option<&'a str>,
+    #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
+    object_write_trace_id: Option<&'a str>,
+    properties: &'a HashMap<String, String>,
 }
 
 impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
@@ -133,6 +162,24 @@ mod tests {
         assert_eq!(api.object_write_trace_id, None);
         assert_eq!(api.properties.get("n").map(String::as_str), Some("1.5"));
         assert_eq!(api.properties.get("x").map(String::as_str), Some("y"));
+    }
+
+    #[test]
+    fn borrowed_view_serializes_as_the_api_type() {
+        let inputs = [
+            UpsertInput::new("a@b.c")
+                .id_property("email")
+                .property("n", 1.5)
+                .property("q", "say \"hi\"")
+                .trace_id("t-1"),
+            UpsertInput::new("42"),
+        ];
+        for input in &inputs {
+            assert_eq!(
+                serde_json::to_value(input.api_ref()).expect("view serializes"),
+                serde_json::to_value(input.to_api()).expect("api type serializes")
+            );
+        }
     }
 
     #[test]

@@ -6,12 +6,84 @@
 //! input matched by neither way is reported [`ItemResult::Unaccounted`]; the engine retries it
 //! and finally reports it failed, so no input is ever dropped. `errors` is read from every
 //! success body, 200 included, because HubSpot's 2026-09 version moves them there.
+//!
+//! # Why the bulk path does not decode into the generated types
+//! The success body is decoded into [`UpsertResponse`], a private slim view of the generated
+//! `BatchResponseSimplePublicUpsertObjectWithErrors`, and not into the generated type itself.
+//! Each result of the generated type carries a `properties` map (HubSpot, and the mock, echo
+//! a dozen properties per record) and three timestamps parsed into `chrono` dates; decoding
+//! them was about a fifth of the client's CPU time in the client-overhead benchmark
+//! (BENCHMARKS.md), and mapping needs none of it. The slim view reads only what mapping uses:
+//! each result's `id`, `new` and `objectWriteTraceId` (borrowed from the body when it has no
+//! escapes), and keeps `properties` as the raw JSON text, parsed only for a result that must
+//! be matched by its id property's value. `errors` is still decoded with the generated
+//! `StandardError`. The fields the generated type requires and mapping does not read
+//! (`completedAt`, `startedAt`, `status`; per result `archived`, `createdAt`, `updatedAt`,
+//! `properties`) must still be present, as serde's `IgnoredAny`, so a body that lacks one is
+//! still a decode failure; their values are skipped without being checked. Single calls
+//! ([`Client::api`](crate::Client::api)) keep the generated types.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use hubspot_crm_api::types::{BatchResponseSimplePublicUpsertObjectWithErrors, StandardError};
+use hubspot_crm_api::types::StandardError;
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::input::UpsertInput;
+
+/// The parts of a batch upsert success body that mapping reads (see the module doc).
+#[derive(Debug, Deserialize)]
+pub(crate) struct UpsertResponse<'a> {
+    #[serde(rename = "completedAt")]
+    _completed_at: IgnoredAny,
+    #[serde(rename = "startedAt")]
+    _started_at: IgnoredAny,
+    #[serde(rename = "status")]
+    _status: IgnoredAny,
+    #[serde(borrow)]
+    results: Vec<UpsertResult<'a>>,
+    #[serde(default)]
+    errors: Vec<StandardError>,
+}
+
+/// One result of [`UpsertResponse`]: the generated `SimplePublicUpsertObject`, slimmed.
+#[derive(Debug, Deserialize)]
+struct UpsertResult<'a> {
+    id: String,
+    new: bool,
+    #[serde(rename = "objectWriteTraceId", default, borrow)]
+    object_write_trace_id: Option<Text<'a>>,
+    /// The raw JSON of the result's properties, parsed only when mapping falls back to them.
+    #[serde(borrow)]
+    properties: &'a RawValue,
+    #[serde(rename = "archived")]
+    _archived: IgnoredAny,
+    #[serde(rename = "createdAt")]
+    _created_at: IgnoredAny,
+    #[serde(rename = "updatedAt")]
+    _updated_at: IgnoredAny,
+}
+
+/// A string borrowed from the body when it holds no escape sequence, copied otherwise.
+#[derive(Debug, Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl UpsertResult<'_> {
+    /// The result's properties; empty when they are not a map of strings (or nulls).
+    fn property_map(&self) -> HashMap<String, Option<String>> {
+        serde_json::from_str(self.properties.get()).unwrap_or_default()
+    }
+}
+
+/// Inputs by (id property, lower-cased id value), for results without a usable trace id.
+type ById<'a> = HashMap<(Option<&'a str>, String), Vec<usize>>;
+
+/// Decodes a success body into its slim view.
+pub(crate) fn decode(body: &[u8]) -> Result<UpsertResponse<'_>, serde_json::Error> {
+    serde_json::from_slice(body)
+}
 
 /// What the response says about one input.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,35 +97,41 @@ pub(crate) enum ItemResult {
 }
 
 /// Maps `body` onto `inputs` (each with its trace id set); one entry per input, same order.
-pub(crate) fn map_response(
-    inputs: &[&UpsertInput],
-    body: &BatchResponseSimplePublicUpsertObjectWithErrors,
-) -> Vec<ItemResult> {
+pub(crate) fn map_response(inputs: &[&UpsertInput], body: UpsertResponse<'_>) -> Vec<ItemResult> {
     let mut out = vec![ItemResult::Unaccounted; inputs.len()];
     let by_trace: HashMap<&str, usize> = inputs
         .iter()
         .enumerate()
         .filter_map(|(i, input)| input.get_trace_id().map(|t| (t, i)))
         .collect();
-    let mut by_id: HashMap<(Option<&str>, String), Vec<usize>> = HashMap::new();
-    for (i, input) in inputs.iter().enumerate() {
-        by_id
-            .entry((input.get_id_property(), input.id().to_lowercase()))
-            .or_default()
-            .push(i);
-    }
+    // Built only when a result has no usable trace id.
+    let mut by_id: Option<ById<'_>> = None;
 
-    for result in &body.results {
+    for result in body.results {
         let index = result
             .object_write_trace_id
-            .as_deref()
-            .and_then(|t| by_trace.get(t).copied())
+            .as_ref()
+            .and_then(|t| by_trace.get(t.0.as_ref()).copied())
             .filter(|i| out[*i] == ItemResult::Unaccounted)
             .or_else(|| {
+                let by_id = by_id.get_or_insert_with(|| {
+                    let mut map = ById::new();
+                    for (i, input) in inputs.iter().enumerate() {
+                        map.entry((input.get_id_property(), input.id().to_lowercase()))
+                            .or_default()
+                            .push(i);
+                    }
+                    map
+                });
+                let mut properties = None;
                 // Fall back to the id property's value, then to HubSpot's record id.
                 by_id.iter().find_map(|((prop, id), candidates)| {
                     let value = match prop {
-                        Some(p) => result.properties.get(*p).cloned().flatten(),
+                        Some(p) => properties
+                            .get_or_insert_with(|| result.property_map())
+                            .get(*p)
+                            .cloned()
+                            .flatten(),
                         None => Some(result.id.clone()),
                     }?;
                     if value.to_lowercase() != *id {
@@ -67,7 +145,7 @@ pub(crate) fn map_response(
             });
         if let Some(i) = index {
             out[i] = ItemResult::Applied {
-                record_id: result.id.clone(),
+                record_id: result.id,
                 created: result.new,
             };
         }
@@ -113,8 +191,19 @@ fn rejected(error: &StandardError) -> ItemResult {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use hubspot_crm_api::types::SimplePublicUpsertObject;
+    use hubspot_crm_api::types::{
+        BatchResponseSimplePublicUpsertObjectWithErrors, SimplePublicUpsertObject,
+    };
     use proptest::prelude::*;
+
+    /// Maps a generated body the way the engine does: as JSON, through the slim view.
+    fn map(
+        inputs: &[&UpsertInput],
+        body: &BatchResponseSimplePublicUpsertObjectWithErrors,
+    ) -> Vec<ItemResult> {
+        let bytes = serde_json::to_vec(body).expect("body serializes");
+        map_response(inputs, decode(&bytes).expect("slim view decodes"))
+    }
 
     pub(crate) fn result(
         record_id: &str,
@@ -177,7 +266,7 @@ pub(crate) mod tests {
             vec![],
         );
         assert_eq!(
-            map_response(&refs, &b),
+            map(&refs, &b),
             vec![
                 ItemResult::Applied {
                     record_id: "10".into(),
@@ -201,10 +290,82 @@ pub(crate) mod tests {
             vec![result("10", Some("t0"), "user0@example.com", true)],
             vec![e],
         );
-        assert!(matches!(
-            map_response(&refs, &b)[1],
-            ItemResult::Rejected { .. }
-        ));
+        assert!(matches!(map(&refs, &b)[1], ItemResult::Rejected { .. }));
+    }
+
+    #[test]
+    fn slim_view_requires_what_the_generated_type_requires() {
+        let full = serde_json::json!({
+            "completedAt": "2024-08-15T17:09:13.648Z",
+            "startedAt": "2024-08-15T17:09:13.648Z",
+            "status": "COMPLETE",
+            "results": [{
+                "archived": false, "createdAt": "2024-08-15T17:09:13.648Z",
+                "updatedAt": "2024-08-15T17:09:13.648Z", "id": "7", "new": true,
+                "properties": {"email": "a@b.c"},
+            }],
+        });
+        assert!(decode(full.to_string().as_bytes()).is_ok());
+        for top in ["completedAt", "startedAt", "status", "results"] {
+            let mut body = full.clone();
+            body.as_object_mut().expect("object").remove(top);
+            assert!(
+                decode(body.to_string().as_bytes()).is_err(),
+                "{top} missing must not decode"
+            );
+        }
+        for field in [
+            "archived",
+            "createdAt",
+            "updatedAt",
+            "id",
+            "new",
+            "properties",
+        ] {
+            let mut body = full.clone();
+            body["results"][0]
+                .as_object_mut()
+                .expect("object")
+                .remove(field);
+            assert!(
+                decode(body.to_string().as_bytes()).is_err(),
+                "results[].{field} missing must not decode"
+            );
+        }
+        assert!(decode(b"{\"status\":").is_err());
+    }
+
+    #[test]
+    fn escaped_trace_ids_and_property_fallback_still_match() {
+        let inputs = [
+            UpsertInput::new("X@Example.com")
+                .id_property("email")
+                .trace_id("quote\"d\u{e9}"),
+            UpsertInput::new("y@example.com")
+                .id_property("email")
+                .trace_id("plain"),
+        ];
+        let refs: Vec<&UpsertInput> = inputs.iter().collect();
+        let b = body(
+            vec![
+                result("2", Some("other"), "y@example.com", false),
+                result("1", Some("quote\"d\u{e9}"), "x@example.com", true),
+            ],
+            vec![],
+        );
+        assert_eq!(
+            map(&refs, &b),
+            vec![
+                ItemResult::Applied {
+                    record_id: "1".into(),
+                    created: true
+                },
+                ItemResult::Applied {
+                    record_id: "2".into(),
+                    created: false
+                },
+            ]
+        );
     }
 
     proptest! {
@@ -231,7 +392,7 @@ pub(crate) mod tests {
             let mut rng = fastrand::Rng::with_seed(shuffle_seed);
             rng.shuffle(&mut results);
             rng.shuffle(&mut errors);
-            let mapped = map_response(&refs, &body(results, errors));
+            let mapped = map(&refs, &body(results, errors));
             let missing = pattern.iter().filter(|p| **p == 2).count();
             let rejected = pattern.iter().filter(|p| **p == 1).count();
             for (i, p) in pattern.iter().enumerate() {

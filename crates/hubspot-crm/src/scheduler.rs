@@ -70,15 +70,12 @@ impl Scheduler {
         self.waiting.len()
     }
 
-    /// How many waiting inputs could go out now (up to `MAX_BATCH`).
-    pub(crate) fn ready(&self) -> usize {
-        self.plan().len()
-    }
-
-    fn plan(&self) -> Vec<usize> {
-        let mut taken = Vec::new();
-        let mut keys: HashSet<&RecordKey> = HashSet::new();
-        let mut traces: HashSet<&str> = HashSet::new();
+    /// Which waiting inputs (by index, in order) could go out now, up to `MAX_BATCH`: pass it
+    /// to [`Scheduler::take`] unchanged, before the queue changes.
+    pub(crate) fn plan(&self) -> Vec<usize> {
+        let mut taken = Vec::with_capacity(MAX_BATCH.min(self.waiting.len()));
+        let mut keys: HashSet<&RecordKey> = HashSet::with_capacity(taken.capacity());
+        let mut traces: HashSet<&str> = HashSet::with_capacity(taken.capacity());
         let mut blocked: HashSet<&RecordKey> = HashSet::new();
         for (i, item) in self.waiting.iter().enumerate() {
             if taken.len() == MAX_BATCH {
@@ -101,15 +98,31 @@ impl Scheduler {
     }
 
     /// Takes the next batch (possibly empty) and marks its keys busy.
+    #[cfg(test)]
     pub(crate) fn next_batch(&mut self) -> Vec<Item> {
         let plan = self.plan();
+        self.take(plan)
+    }
+
+    /// Takes the inputs `plan` (from [`Scheduler::plan`], queue unchanged since) names and
+    /// marks their keys busy.
+    pub(crate) fn take(&mut self, plan: Vec<usize>) -> Vec<Item> {
         let mut batch = Vec::with_capacity(plan.len());
-        for (removed, i) in plan.into_iter().enumerate() {
-            if let Some(item) = self.waiting.remove(i - removed) {
-                self.busy_keys.insert(item.key.clone());
-                self.busy_traces.insert(item.trace_id().to_string());
-                batch.push(item);
+        // A plan that starts at the front and has no gaps is the usual case: drain it at once.
+        if plan.last().is_some_and(|last| *last + 1 == plan.len()) {
+            batch.extend(self.waiting.drain(..plan.len()));
+        } else {
+            for (removed, i) in plan.into_iter().enumerate() {
+                if let Some(item) = self.waiting.remove(i - removed) {
+                    batch.push(item);
+                }
             }
+        }
+        self.busy_keys.reserve(batch.len());
+        self.busy_traces.reserve(batch.len());
+        for item in &batch {
+            self.busy_keys.insert(item.key.clone());
+            self.busy_traces.insert(item.trace_id().to_string());
         }
         batch
     }

@@ -12,12 +12,10 @@
 //! The [`Transport`] trait is the seam the engine's unit tests replace with a fake, so that
 //! retry and pacing logic runs under tokio's paused time without real sockets.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
-use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 use crate::object_type::ObjectType;
@@ -44,12 +42,13 @@ pub(crate) enum SendError {
     BodyRead { status: u16, message: String },
 }
 
-/// Sends one batch upsert request.
+/// Sends one batch upsert request; `body` is the JSON of a
+/// `BatchInputSimplePublicObjectBatchInputUpsert`, already serialized.
 pub(crate) trait Transport: Send + Sync + 'static {
     fn send(
         &self,
         object_type: &ObjectType,
-        body: Arc<BatchInputSimplePublicObjectBatchInputUpsert>,
+        body: Bytes,
         authorization: HeaderValue,
     ) -> BoxFuture<'static, Result<RawResponse, SendError>>;
 }
@@ -74,7 +73,7 @@ impl Transport for HttpTransport {
     fn send(
         &self,
         object_type: &ObjectType,
-        body: Arc<BatchInputSimplePublicObjectBatchInputUpsert>,
+        body: Bytes,
         authorization: HeaderValue,
     ) -> BoxFuture<'static, Result<RawResponse, SendError>> {
         let request = self
@@ -85,10 +84,8 @@ impl Transport for HttpTransport {
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
             .header("api-version", HeaderValue::from_static(API_VERSION));
         Box::pin(async move {
-            let bytes = serde_json::to_vec(&*body)
-                .map_err(|e| SendError::Connect(format!("could not encode the request: {e}")))?;
             let response = request
-                .body(bytes)
+                .body(body)
                 .send()
                 .await
                 .map_err(describe_send_error)?;
