@@ -75,7 +75,10 @@ impl RateLimiter {
     fn window(&self) -> (u32, Duration) {
         match self.limit {
             RateLimit::Rolling { max, window } => (max, window),
-            RateLimit::Unlimited => (self.plan.requests_per_window(), Duration::from_secs(10)),
+            // Nothing is enforced, and the headers say so: a client that learns its pace from
+            // them (as HubSpot's clients should) is not slowed to a plan's limit that the
+            // server does not apply.
+            RateLimit::Unlimited => (u32::MAX, Duration::from_secs(10)),
         }
     }
 
@@ -221,13 +224,18 @@ mod tests {
     }
 
     #[test]
-    fn unlimited_reports_plan_figures() {
+    fn unlimited_reports_no_window_limit_but_the_plans_daily_figures() {
         let l = RateLimiter::new(RateLimit::Unlimited, Plan::Addon, None);
         let t0 = Instant::now();
         for _ in 0..1000 {
-            assert!(
-                matches!(l.check("a", t0), Verdict::Allowed(f) if f.max == 250 && f.remaining == 250)
-            );
+            assert!(matches!(
+                l.check("a", t0),
+                Verdict::Allowed(f) if f.max == u32::MAX && f.remaining == u32::MAX
+            ));
         }
+        assert_eq!(
+            l.peek().daily_remaining,
+            Plan::Addon.requests_per_day() - 1000
+        );
     }
 }

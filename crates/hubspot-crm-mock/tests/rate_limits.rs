@@ -122,6 +122,15 @@ async fn no_rate_limit_never_answers_429() {
     for i in 0..5 {
         let reply = upsert(&mock, "contacts", &one(&format!("n{i}@x.com"))).await;
         assert_eq!(reply.status, 200);
+        // The headers say that no window limit applies.
+        assert_eq!(
+            reply.header_u64("x-hubspot-ratelimit-max"),
+            u64::from(u32::MAX)
+        );
+        assert_eq!(
+            reply.header_u64("x-hubspot-ratelimit-remaining"),
+            u64::from(u32::MAX)
+        );
     }
     assert_eq!(mock.counters().status(429), 0);
     mock.shutdown().await;
