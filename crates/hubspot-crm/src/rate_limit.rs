@@ -227,7 +227,8 @@ impl Pacer {
         w.paused_until = Some(w.paused_until.map_or(until, |p| p.max(until)));
     }
 
-    /// Learns from a response's `X-HubSpot-RateLimit-*` headers.
+    /// Learns from a response's `X-HubSpot-RateLimit-*` headers. Use by others that the
+    /// headers reveal is recorded up to [`MAX_RECORDED_OUTSIDE_USE`] requests per window.
     pub(crate) fn observe(&self, headers: &HeaderMap) {
         if !self.learn {
             return;
@@ -248,7 +249,11 @@ impl Pacer {
         }
         if let Some(remaining) = read(HEADER_REMAINING) {
             w.expire(now);
-            let used_per_hubspot = u64::from(w.max).saturating_sub(remaining);
+            // Bounded: a server that advertises a huge window (`u32::MAX` when it enforces
+            // none) and few remaining must not make us record billions of requests.
+            let used_per_hubspot = u64::from(w.max)
+                .saturating_sub(remaining)
+                .min(MAX_RECORDED_OUTSIDE_USE);
             let mut ours = w.grants.len() as u64;
             while ours < used_per_hubspot {
                 w.grants.push_back(now);
@@ -264,6 +269,11 @@ impl Pacer {
         (w.max, w.interval)
     }
 }
+
+/// The most requests the pacer records in its window on the word of the rate-limit headers:
+/// far above any HubSpot plan's window (250), and it keeps a server that advertises an
+/// unbounded window from costing unbounded memory.
+const MAX_RECORDED_OUTSIDE_USE: u64 = 100_000;
 
 fn with_margin(interval: Duration, margin: Option<Duration>) -> Duration {
     interval + margin.unwrap_or(interval / 40)
@@ -320,6 +330,15 @@ mod tests {
         pacer.observe(&headers(&[(HEADER_REMAINING, "1")]));
         assert_eq!(pacer.acquire().await, Duration::ZERO);
         assert_eq!(pacer.acquire().await, Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_huge_advertised_window_costs_bounded_memory() {
+        let pacer = Pacer::new(RateLimit::new(100, Duration::from_secs(10)));
+        let max = u32::MAX.to_string();
+        pacer.observe(&headers(&[(HEADER_MAX, &max), (HEADER_REMAINING, "0")]));
+        assert_eq!(pacer.window().grants.len() as u64, MAX_RECORDED_OUTSIDE_USE);
+        assert_eq!(pacer.acquire().await, Duration::ZERO);
     }
 
     #[tokio::test(start_paused = true)]
