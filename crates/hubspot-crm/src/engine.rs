@@ -56,6 +56,7 @@ pub(crate) async fn run(
         tasks: JoinSet::new(),
         in_task: HashMap::new(),
         stop: None,
+        uncounted_reads: 0,
         run_tag: format!("{:08x}", fastrand::u32(..)),
     }
     .run(inputs, cancel)
@@ -78,7 +79,17 @@ impl Emitter {
                 .by_ref()
                 .take(MAX_BATCH)
                 .map(|(item, kind)| {
-                    let (id, id_property, trace_id) = item.input.into_identity();
+                    // Unique by now (the busy sets and the copy of the request are gone), so
+                    // the strings move into the outcome; copied otherwise.
+                    let (id, id_property, trace_id) = Arc::try_unwrap(item.input)
+                        .map(UpsertInput::into_identity)
+                        .unwrap_or_else(|shared| {
+                            (
+                                shared.id().to_string(),
+                                shared.get_id_property().map(str::to_string),
+                                shared.get_trace_id().unwrap_or_default().to_string(),
+                            )
+                        });
                     RecordOutcome {
                         position: item.position,
                         id,
@@ -111,43 +122,6 @@ impl Emitter {
     }
 }
 
-/// What the coordinator keeps of each input inside a running request: enough to release its
-/// keys and report it failed should the request's task end abnormally (a panic), without a
-/// copy of its properties.
-struct ItemStub {
-    position: u64,
-    key: RecordKey,
-    sends: u32,
-    input: UpsertInput,
-}
-
-impl ItemStub {
-    fn of(item: &Item) -> ItemStub {
-        let mut input = UpsertInput::new(item.input.id());
-        if let Some(p) = item.input.get_id_property() {
-            input = input.id_property(p);
-        }
-        if let Some(t) = item.input.get_trace_id() {
-            input = input.trace_id(t);
-        }
-        ItemStub {
-            position: item.position,
-            key: item.key.clone(),
-            sends: item.sends,
-            input,
-        }
-    }
-
-    fn into_item(self) -> Item {
-        Item {
-            position: self.position,
-            input: self.input,
-            key: self.key,
-            sends: self.sends,
-        }
-    }
-}
-
 struct Coordinator {
     shared: Arc<Shared>,
     object_type: ObjectType,
@@ -156,8 +130,11 @@ struct Coordinator {
     /// Halves of bisected requests, sent before new batches.
     splits: VecDeque<Unit>,
     tasks: JoinSet<UnitReport>,
-    /// Stubs of each running task's inputs, so a panicking task still yields outcomes.
-    in_task: HashMap<tokio::task::Id, Vec<ItemStub>>,
+    /// Copies of each running task's inputs (sharing the inputs themselves), so a panicking
+    /// task still yields outcomes.
+    in_task: HashMap<tokio::task::Id, Vec<Item>>,
+    /// Inputs read and not yet counted in the progress (counted once per read burst).
+    uncounted_reads: u64,
     capacity: usize,
     stop: Option<NotAttemptedReason>,
     run_tag: String,
@@ -191,6 +168,7 @@ impl Coordinator {
                     None => break,
                 }
             }
+            self.count_reads(0);
 
             // Start requests while there are free slots.
             while self.tasks.len() < self.shared.concurrency && self.stop.is_none() {
@@ -293,6 +271,7 @@ impl Coordinator {
                         None => break,
                     }
                 }
+                self.count_reads(chunk.len() as u64);
                 if !self.emitter.emit(chunk, false).await {
                     return;
                 }
@@ -311,22 +290,30 @@ impl Coordinator {
         *position += 1;
         let tag = &self.run_tag;
         input.set_trace_id_if_missing(|| format!("hsc-{tag}-{pos}"));
-        self.emitter.progress.send_modify(|p| p.read += 1);
         Item {
             position: pos,
-            key: RecordKey::of(&input),
-            input,
+            key: Arc::new(RecordKey::of(&input)),
+            input: Arc::new(input),
             sends: 0,
         }
     }
 
     fn accept(&mut self, input: UpsertInput, position: &mut u64) {
         let item = self.make_item(input, position);
+        self.uncounted_reads += 1;
         self.scheduler.push(item);
     }
 
+    /// Counts the inputs read since the last call in the progress, with one notification.
+    fn count_reads(&mut self, extra: u64) {
+        let n = std::mem::take(&mut self.uncounted_reads) + extra;
+        if n > 0 {
+            self.emitter.progress.send_modify(|p| p.read += n);
+        }
+    }
+
     fn spawn(&mut self, unit: Unit) {
-        let copies = unit.items.iter().map(ItemStub::of).collect();
+        let copies = unit.items.clone();
         let handle = self.tasks.spawn(run_unit(
             self.shared.clone(),
             self.object_type.clone(),
@@ -349,7 +336,7 @@ impl Coordinator {
                 let items = self.in_task.remove(&e.id()).unwrap_or_default();
                 tracing::error!(error = %e, "request task ended abnormally");
                 let mut report = UnitReport::default();
-                for item in items.into_iter().map(ItemStub::into_item) {
+                for item in items {
                     let kind = OutcomeKind::Failed {
                         category: "INTERNAL".into(),
                         message: format!("the request task ended abnormally: {e}"),

@@ -17,6 +17,7 @@ use serde::ser::{Serialize, SerializeStruct, Serializer};
 use tracing::Instrument;
 
 use crate::client::Shared;
+use crate::input::UpsertInput;
 use crate::mapping::{self, ItemResult, map_response};
 use crate::object_type::ObjectType;
 use crate::outcome::{OutcomeKind, Progress};
@@ -163,7 +164,7 @@ async fn run_unit_inner(
                         Ok(body) => {
                             shared.budget.on_success(paid);
                             paid = None;
-                            let refs: Vec<_> = items.iter().map(|i| &i.input).collect();
+                            let refs: Vec<&UpsertInput> = items.iter().map(|i| &*i.input).collect();
                             let mapped = map_response(&refs, body);
                             let mut unaccounted = Vec::new();
                             for (item, result) in items.into_iter().zip(mapped) {

@@ -12,7 +12,10 @@
 //! Order among inputs with the same key is kept: once an input is skipped, every later input
 //! with its key is skipped too for that batch.
 
+use std::borrow::Borrow;
 use std::collections::{HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use crate::input::UpsertInput;
 
@@ -35,12 +38,13 @@ impl RecordKey {
     }
 }
 
-/// One input on its way through the engine.
+/// One input on its way through the engine. The input and its key are shared, so the copies
+/// the engine keeps of a running request and the busy sets below cost no copy of the input.
 #[derive(Clone, Debug)]
 pub(crate) struct Item {
     pub(crate) position: u64,
-    pub(crate) input: UpsertInput,
-    pub(crate) key: RecordKey,
+    pub(crate) input: Arc<UpsertInput>,
+    pub(crate) key: Arc<RecordKey>,
     /// How many requests carried this input so far.
     pub(crate) sends: u32,
 }
@@ -51,12 +55,43 @@ impl Item {
     }
 }
 
+/// An input in a set keyed by its trace id.
+#[derive(Clone, Debug)]
+struct ByTrace(Arc<UpsertInput>);
+
+impl ByTrace {
+    fn trace(&self) -> &str {
+        self.0.get_trace_id().unwrap_or_default()
+    }
+}
+
+impl PartialEq for ByTrace {
+    fn eq(&self, other: &Self) -> bool {
+        self.trace() == other.trace()
+    }
+}
+
+impl Eq for ByTrace {}
+
+impl Hash for ByTrace {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that lookups by `&str` (through `Borrow`) find it.
+        self.trace().hash(state);
+    }
+}
+
+impl Borrow<str> for ByTrace {
+    fn borrow(&self) -> &str {
+        self.trace()
+    }
+}
+
 /// Inputs read but not yet sent, and the keys of inputs sent but not yet final.
 #[derive(Debug, Default)]
 pub(crate) struct Scheduler {
     waiting: VecDeque<Item>,
-    busy_keys: HashSet<RecordKey>,
-    busy_traces: HashSet<String>,
+    busy_keys: HashSet<Arc<RecordKey>>,
+    busy_traces: HashSet<ByTrace>,
 }
 
 impl Scheduler {
@@ -81,17 +116,18 @@ impl Scheduler {
             if taken.len() == MAX_BATCH {
                 break;
             }
-            let free = !self.busy_keys.contains(&item.key)
-                && !blocked.contains(&item.key)
-                && !keys.contains(&item.key)
+            let key: &RecordKey = &item.key;
+            let free = !self.busy_keys.contains(key)
+                && !blocked.contains(key)
+                && !keys.contains(key)
                 && !self.busy_traces.contains(item.trace_id())
                 && !traces.contains(item.trace_id());
             if free {
-                keys.insert(&item.key);
+                keys.insert(key);
                 traces.insert(item.trace_id());
                 taken.push(i);
             } else {
-                blocked.insert(&item.key);
+                blocked.insert(key);
             }
         }
         taken
@@ -122,14 +158,14 @@ impl Scheduler {
         self.busy_traces.reserve(batch.len());
         for item in &batch {
             self.busy_keys.insert(item.key.clone());
-            self.busy_traces.insert(item.trace_id().to_string());
+            self.busy_traces.insert(ByTrace(item.input.clone()));
         }
         batch
     }
 
     /// An input sent earlier has its final outcome: later inputs with its key may go.
     pub(crate) fn release(&mut self, item: &Item) {
-        self.busy_keys.remove(&item.key);
+        self.busy_keys.remove(&*item.key);
         self.busy_traces.remove(item.trace_id());
     }
 
@@ -149,8 +185,8 @@ mod tests {
             .trace_id(format!("t{position}"));
         Item {
             position,
-            key: RecordKey::of(&input),
-            input,
+            key: Arc::new(RecordKey::of(&input)),
+            input: Arc::new(input),
             sends: 0,
         }
     }
@@ -201,8 +237,8 @@ mod tests {
         let mut s = Scheduler::default();
         let mut a = item(0, "a");
         let mut b = item(1, "b");
-        a.input = a.input.trace_id("same");
-        b.input = b.input.trace_id("same");
+        a.input = Arc::new((*a.input).clone().trace_id("same"));
+        b.input = Arc::new((*b.input).clone().trace_id("same"));
         s.push(a);
         s.push(b);
         assert_eq!(s.next_batch().len(), 1);
