@@ -114,7 +114,15 @@ impl RateLimiter {
             daily_remaining: daily.saturating_sub(used),
         };
         if self.daily_quota.is_some_and(|quota| used >= quota) {
-            figures.remaining = 0;
+            // The daily quota is spent, not the window: the window's figure stays what it is.
+            let in_window = counts.windows.get(token).map_or(0, |starts| {
+                starts
+                    .iter()
+                    .filter(|&&start| now.saturating_duration_since(start) < window)
+                    .count()
+            });
+            figures.remaining = max.saturating_sub(u32::try_from(in_window).unwrap_or(u32::MAX));
+            figures.daily_remaining = 0;
             return Verdict::Limited(Policy::Daily, figures);
         }
         if let RateLimit::Rolling { .. } = self.limit {

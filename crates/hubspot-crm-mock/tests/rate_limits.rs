@@ -83,6 +83,8 @@ async fn daily_quota_gives_429_daily() {
     assert_eq!(spent.error().policy_name.as_deref(), Some("DAILY"));
     assert_eq!(spent.message(), "You have reached your daily limit.");
     assert_eq!(spent.header_u64("x-hubspot-ratelimit-daily-remaining"), 0);
+    // The rolling window is not what ran out: both earlier requests have left it.
+    assert_eq!(spent.header_u64("x-hubspot-ratelimit-remaining"), 100);
     assert_eq!(mock.records("contacts").len(), 2);
     mock.shutdown().await;
 }
