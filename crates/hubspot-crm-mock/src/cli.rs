@@ -55,7 +55,8 @@ pub struct Args {
     /// Requests accepted in total before every request gets 429 DAILY.
     #[arg(long)]
     pub daily_quota: Option<u64>,
-    /// Delay added to every upsert response, in milliseconds.
+    /// Response time of every upsert request, in milliseconds: a response leaves no earlier
+    /// than this after its request arrived.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Faults to inject: `INDEX=FAULT,...` (e.g. `3=502,7=after-504`) or

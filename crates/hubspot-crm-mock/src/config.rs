@@ -167,7 +167,9 @@ impl MockConfig {
         self
     }
 
-    /// Delay every upsert response by this long.
+    /// The response time of every upsert request: a response leaves no earlier than this long
+    /// after its request arrived, however long the server's own work took (HubSpot works on
+    /// requests in parallel, so its work does not queue behind other requests' latency).
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self

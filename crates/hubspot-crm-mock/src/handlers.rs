@@ -103,9 +103,14 @@ async fn read_body(
 
 /// Wait `duration`, or less if the server is shutting down.
 async fn pause(app: &App, duration: std::time::Duration) {
+    pause_until(app, Instant::now() + duration).await;
+}
+
+/// Wait until `deadline`, or less if the server is shutting down.
+async fn pause_until(app: &App, deadline: Instant) {
     let mut shutdown = app.shutdown.clone();
     tokio::select! {
-        () = tokio::time::sleep(duration) => {}
+        () = tokio::time::sleep_until(deadline) => {}
         _ = shutdown.wait_for(|stopping| *stopping) => {}
     }
 }
@@ -143,6 +148,12 @@ async fn batch_upsert(
         ..
     } = &mut guard;
     let response = upsert(&app, &conn, &headers, body, entry, inputs_failed).await;
+    // The configured latency is the response time: a response leaves no earlier than
+    // `latency` after its request arrived, however long the work took. HubSpot works on many
+    // requests in parallel; this server works on one at a time per core, and adding the
+    // latency after the work would stack each queued request's work onto the latency of the
+    // requests behind it.
+    pause_until(&app, started + app.config.latency).await;
     if !conn.is_closed() {
         entry.status = Some(response.status().as_u16());
     }
@@ -203,9 +214,6 @@ async fn upsert(
     inputs_failed: &mut usize,
 ) -> Response {
     let config = &app.config;
-    if !config.latency.is_zero() {
-        pause(app, config.latency).await;
-    }
 
     // Authentication.
     let token = match bearer(headers) {

@@ -12,7 +12,7 @@
 //!     .rate_limit(10, Duration::from_millis(200)) // or a test-speed window
 //!     .daily_quota(1000)                      // past it: 429 with policyName DAILY
 //!     .valid_tokens(["tok-1"])                // default: any well-formed bearer token
-//!     .latency(Duration::from_millis(5))      // added to every upsert response
+//!     .latency(Duration::from_millis(5))      // response time of every upsert request
 //!     .faults(FaultPlan::scripted([(3, Fault::BadGateway502),
 //!                                  (5, Fault::GatewayTimeout504.after_apply())]))
 //!     .seed(7)                                // result order and random faults
@@ -28,7 +28,8 @@
 //! ```
 //!
 //! # What the server does, in order, for each upsert request
-//! 1. Gives the request the next index (from 0) and waits the configured latency.
+//! 1. Gives the request the next index (from 0). Its response (whichever of the steps below
+//!    gives it) leaves no earlier than the configured latency after the request arrived.
 //! 2. Authentication: no or a malformed `Authorization: Bearer` header, or a token outside
 //!    [`MockConfig::valid_tokens`], gives 401 `INVALID_AUTHENTICATION`.
 //! 3. Rate limits, per token over a rolling window ([`MockConfig::plan`],

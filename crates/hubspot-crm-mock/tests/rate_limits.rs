@@ -153,5 +153,20 @@ async fn configured_latency_delays_every_response() {
         "{:?}",
         t0.elapsed()
     );
+    // Refusals take the same response time.
+    let t1 = tokio::time::Instant::now();
+    let refused = send_bytes(
+        &mock,
+        "/crm/objects/2026-03/contacts/batch/upsert",
+        None,
+        serde_json::to_vec(&one("anon@x.com")).expect("json"),
+    )
+    .await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        t1.elapsed() >= Duration::from_millis(100),
+        "{:?}",
+        t1.elapsed()
+    );
     mock.shutdown().await;
 }
