@@ -41,10 +41,7 @@ impl ObjectSchema {
         S: Into<String>,
     {
         for p in properties {
-            let p = p.into();
-            if !self.properties.contains(&p) {
-                self.properties.push(p.clone());
-            }
+            let p = self.declare(p.into());
             self.unique_properties.push(p);
         }
         self
@@ -57,13 +54,18 @@ impl ObjectSchema {
         S: Into<String>,
     {
         for p in properties {
-            let p = p.into();
-            if !self.properties.contains(&p) {
-                self.properties.push(p.clone());
-            }
+            let p = self.declare(p.into());
             self.email_properties.push(p);
         }
         self
+    }
+
+    /// Adds `property` to the known properties if it is not there yet, and gives it back.
+    fn declare(&mut self, property: String) -> String {
+        if !self.properties.contains(&property) {
+            self.properties.push(property.clone());
+        }
+        property
     }
 
     /// Also accept this object type id as a name of the type.
