@@ -3,7 +3,7 @@
 //! ```text
 //! hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
 //!               [--cli PATH] [--workspace DIR] [--data-dir DIR]
-//! hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS]
+//! hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 //! hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]
 //! ```
 //!
@@ -14,6 +14,7 @@
 //! [`usage::measure_main`].
 
 mod client_run;
+mod cpus;
 mod mock_proc;
 mod params;
 mod raw;
@@ -36,7 +37,7 @@ use report::Report;
 const USAGE: &str = "\
 usage: hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
                      [--cli PATH] [--workspace DIR] [--data-dir DIR]
-       hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS]
+       hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 
 scenarios (in order): capacity, overhead, latency, quota, memory, regen
 ";
@@ -131,6 +132,8 @@ fn run(options: Options) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| options.workspace.join("target").join("bench-data"));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
+    let allowed_cpus = cpus::allowed().context("reading this process's CPU affinity")?;
+    let cpu_split = cpus::CpuSplit::plan(&allowed_cpus);
     let mut ctx = scenarios::Ctx {
         params,
         exe,
@@ -145,11 +148,9 @@ fn run(options: Options) -> anyhow::Result<ExitCode> {
             unjudged: options.mode == Mode::Smoke,
             ..Report::default()
         },
+        allowed_cpus,
+        cpu_split,
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the tokio runtime")?;
     for name in scenarios::NAMES {
         let wanted = options
             .only
@@ -160,7 +161,7 @@ fn run(options: Options) -> anyhow::Result<ExitCode> {
         }
         let scenario_start = Instant::now();
         eprintln!("== {name} ({})", ctx.params.mode.name());
-        if let Err(err) = runtime.block_on(scenarios::run(name, &mut ctx)) {
+        if let Err(err) = run_scenario(name, &mut ctx) {
             ctx.report
                 .check(name, "scenario ran", false, format!("{err:#}"));
         }
@@ -182,4 +183,28 @@ fn run(options: Options) -> anyhow::Result<ExitCode> {
     } else {
         Ok(ExitCode::from(EXIT_CHECKS_FAILED))
     }
+}
+
+/// Runs one scenario on a runtime of its own. For a [`scenarios::PINNED`] scenario on a machine
+/// with two CPUs or more, this thread is pinned to the harness's CPUs first, so the runtime's
+/// threads (built here, one worker per harness CPU) inherit the mask, and unpinned afterwards.
+fn run_scenario(name: &str, ctx: &mut scenarios::Ctx) -> anyhow::Result<()> {
+    let split = ctx
+        .cpu_split
+        .clone()
+        .filter(|_| scenarios::PINNED.contains(&name));
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(split) = &split {
+        cpus::pin_current_thread(&split.harness).context("pinning the harness")?;
+        builder.worker_threads(split.harness.len());
+    }
+    let result = builder
+        .build()
+        .context("starting the tokio runtime")
+        .and_then(|runtime| runtime.block_on(scenarios::run(name, ctx)));
+    if split.is_some() {
+        cpus::pin_current_thread(&ctx.allowed_cpus).context("unpinning the harness")?;
+    }
+    result
 }

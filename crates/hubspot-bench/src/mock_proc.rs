@@ -1,7 +1,8 @@
 //! The parent side of a mock server run in its own process (this binary's `serve-mock`).
 //!
 //! Running the mock in another process keeps its CPU time out of the client's `getrusage`
-//! figures, and its one-thread runtime pins it to one core. The child prints `ready <url>`,
+//! figures, and its one-thread runtime keeps it on one core at a time ([`MockSetup::cpu`]
+//! also says which). The child prints `ready <url>`,
 //! answers each `stats` line on its stdin with one JSON line, and exits when stdin closes.
 
 use std::io::{BufRead, BufReader, Write};
@@ -19,6 +20,8 @@ pub struct MockSetup {
     pub latency: Duration,
     /// Rolling window `(max requests, window)`; `None` for no limit.
     pub rate_limit: Option<(u32, Duration)>,
+    /// The CPU the mock process pins itself to; `None` to leave it where the kernel likes.
+    pub cpu: Option<usize>,
 }
 
 impl MockSetup {
@@ -32,6 +35,10 @@ impl MockSetup {
         if let Some((max, window)) = self.rate_limit {
             args.push("--rate-limit".to_owned());
             args.push(format!("{max}/{}", window.as_millis()));
+        }
+        if let Some(cpu) = self.cpu {
+            args.push("--cpu".to_owned());
+            args.push(cpu.to_string());
         }
         args
     }

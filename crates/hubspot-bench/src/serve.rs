@@ -1,5 +1,5 @@
 //! The child side of [`crate::mock_proc`]: `hubspot-bench serve-mock` runs the mock on a
-//! one-thread runtime (so on one core), prints `ready <base url>`, answers `stats` lines on
+//! one-thread runtime (so on one core; `--cpu N` pins the process to CPU N), prints `ready <base url>`, answers `stats` lines on
 //! stdin with a JSON [`MockStats`] line, and exits when stdin closes or says `quit`.
 
 use std::io::{BufRead, Write};
@@ -15,6 +15,7 @@ use crate::usage::process_cpu_time;
 pub fn main(args: &[String]) -> anyhow::Result<()> {
     let mut latency = Duration::ZERO;
     let mut rate_limit: Option<(u32, Duration)> = None;
+    let mut cpu: Option<usize> = None;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let value = it
@@ -33,8 +34,14 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
                     Duration::from_millis(ms.parse().context("--rate-limit WINDOW_MS")?),
                 ));
             }
+            "--cpu" => cpu = Some(value.parse().context("--cpu")?),
             other => bail!("serve-mock: unknown option {other:?}"),
         }
+    }
+    // Pinned before any other thread starts, so the stdin thread and the runtime inherit it.
+    if let Some(cpu) = cpu {
+        crate::cpus::pin_current_thread(&[cpu])
+            .with_context(|| format!("serve-mock: pinning to CPU {cpu}"))?;
     }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -23,8 +23,11 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         format!(
             "mock in its own process on a current_thread runtime (one core), no limit, no latency; \
              raw reqwest driver with {} requests in flight; {} records in 100-input batches, \
-             fresh mock per repetition, {} repetitions",
-            p.capacity_concurrency, p.capacity_records, p.reps
+             fresh mock per repetition, {} repetitions; {}",
+            p.capacity_concurrency,
+            p.capacity_records,
+            p.reps,
+            ctx.cpu_note()
         ),
     );
     let bodies = records::raw_bodies("cap", p.capacity_records);
@@ -32,7 +35,13 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut wall = Vec::new();
     let mut per_cpu = Vec::new();
     for rep in 0..p.reps {
-        let mut mock = MockProcess::spawn(&ctx.exe, MockSetup::default())?;
+        let mut mock = MockProcess::spawn(
+            &ctx.exe,
+            MockSetup {
+                cpu: ctx.mock_cpu(),
+                ..MockSetup::default()
+            },
+        )?;
         let url = mock.upsert_url(records::OBJECT_TYPE);
         // One small warm-up request opens connections and touches the code paths.
         let _ = raw::run(&http, &url, client_run::TOKEN, &bodies[..1], 1).await;

@@ -22,8 +22,11 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         format!(
             "mock in its own process adds {latency_ms} ms to every response, no limit; client \
              concurrency {:?}, {} batches of 100 per in-flight slot; {} repetitions, level order \
-             rotating",
-            p.latency_levels, p.latency_batches_per_slot, p.reps
+             rotating; {}",
+            p.latency_levels,
+            p.latency_batches_per_slot,
+            p.reps,
+            ctx.cpu_note()
         ),
     );
     let mut mock = MockProcess::spawn(
@@ -31,6 +34,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         MockSetup {
             latency: p.latency,
             rate_limit: None,
+            cpu: ctx.mock_cpu(),
         },
     )?;
     let mut clients = Vec::new();

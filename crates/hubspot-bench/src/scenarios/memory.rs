@@ -70,6 +70,7 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                 MockSetup {
                     latency: Duration::ZERO,
                     rate_limit: Some(WIDE_WINDOW),
+                    cpu: None,
                 },
             )?;
             let stderr_path = ctx.data_dir.join("cli-stderr.txt");

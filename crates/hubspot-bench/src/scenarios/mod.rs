@@ -9,6 +9,7 @@ mod regen;
 
 use std::path::PathBuf;
 
+use crate::cpus::{self, CpuSplit};
 use crate::params::Params;
 use crate::report::Report;
 
@@ -16,6 +17,11 @@ use crate::report::Report;
 pub const NAMES: [&str; 6] = [
     "capacity", "overhead", "latency", "quota", "memory", "regen",
 ];
+
+/// Scenarios run with the core split of [`crate::cpus`]: the mock process on one CPU, the
+/// harness on the others. The rest run unpinned (their figures are not throughput on the
+/// loopback: pacing, peak RSS, a cargo command).
+pub const PINNED: [&str; 3] = ["capacity", "overhead", "latency"];
 
 /// What every scenario needs: the sizes, where the programs are, and the report to fill.
 pub struct Ctx {
@@ -31,6 +37,22 @@ pub struct Ctx {
     pub data_dir: PathBuf,
     /// The report being filled.
     pub report: Report,
+    /// The CPUs this process may run on, as found at start.
+    pub allowed_cpus: Vec<usize>,
+    /// The core split of the [`PINNED`] scenarios; `None` with fewer than two CPUs.
+    pub cpu_split: Option<CpuSplit>,
+}
+
+impl Ctx {
+    /// The CPU to pin a pinned scenario's mock process to, if any.
+    pub fn mock_cpu(&self) -> Option<usize> {
+        self.cpu_split.as_ref().map(|split| split.mock)
+    }
+
+    /// What a pinned scenario's set-up line says about CPUs.
+    pub fn cpu_note(&self) -> String {
+        cpus::describe(self.cpu_split.as_ref(), &self.allowed_cpus)
+    }
 }
 
 /// Runs the scenario called `name`.

@@ -34,41 +34,26 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         SCENARIO,
         format!(
             "{n} records in 100-input batches, {} requests in flight for both contenders; mock in \
-             its own process (current_thread runtime), no limit, no latency, records created by a \
-             warm-up pass so every measured pass updates; {} repetitions, order alternating",
-            p.overhead_concurrency, p.reps
+             its own process (current_thread runtime), no limit, no latency; a fresh mock per \
+             repetition, its records created then updated by two untimed raw passes, so every \
+             measured pass updates; {} repetitions, order alternating; {}",
+            p.overhead_concurrency,
+            p.reps,
+            ctx.cpu_note()
         ),
     );
-    let mut mock = MockProcess::spawn(&ctx.exe, MockSetup::default())?;
-    let url = mock.upsert_url(records::OBJECT_TYPE);
     let bodies = records::raw_bodies(PREFIX, n);
-    let http = raw::http_client()?;
-    let client = client_run::build_client(mock.base_url(), p.overhead_concurrency, None)?;
-    // Warm-up: create every record, open the connections of both contenders.
-    let warm = raw::run(
-        &http,
-        &url,
-        client_run::TOKEN,
-        &bodies,
-        p.overhead_concurrency,
-    )
-    .await;
-    anyhow::ensure!(
-        warm.failed_requests == 0,
-        "warm-up: {} requests failed",
-        warm.failed_requests
-    );
-    let _ = client_run::run(
-        &client,
-        (0..100).map(|i| records::client_input(PREFIX, i)).collect(),
-    )
-    .await;
-
     let mut a = Samples::default();
     let mut b = Samples::default();
     let mut ratios = Vec::new();
     for rep in 0..p.reps {
         let client_first = rep % 2 == 0;
+        let Warm {
+            mut mock,
+            url,
+            http,
+            client,
+        } = warm_up(ctx, &bodies).await?;
         let mut rate_a = 0.0;
         let mut rate_b = 0.0;
         for turn in 0..2 {
@@ -170,6 +155,50 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             .figure(Figure::new(SCENARIO, name, unit, samples, target));
     }
     Ok(())
+}
+
+/// A fresh mock with every record created, and both contenders' connections open.
+struct Warm {
+    mock: MockProcess,
+    url: String,
+    http: reqwest::Client,
+    client: hubspot_crm::Client,
+}
+
+/// Starts a fresh mock (the mock keeps a log of every request, and grows slower as it grows:
+/// a mock shared by all repetitions made the later ones slower than the first) and warms it
+/// up: the raw loop creates every record, and the client sends one batch.
+async fn warm_up(ctx: &Ctx, bodies: &[bytes::Bytes]) -> anyhow::Result<Warm> {
+    let concurrency = ctx.params.overhead_concurrency;
+    let mock = MockProcess::spawn(
+        &ctx.exe,
+        MockSetup {
+            cpu: ctx.mock_cpu(),
+            ..MockSetup::default()
+        },
+    )?;
+    let url = mock.upsert_url(records::OBJECT_TYPE);
+    let http = raw::http_client()?;
+    let client = client_run::build_client(mock.base_url(), concurrency, None)?;
+    for pass in ["create", "update"] {
+        let warm = raw::run(&http, &url, client_run::TOKEN, bodies, concurrency).await;
+        anyhow::ensure!(
+            warm.failed_requests == 0,
+            "warm-up ({pass}): {} requests failed",
+            warm.failed_requests
+        );
+    }
+    let _ = client_run::run(
+        &client,
+        (0..100).map(|i| records::client_input(PREFIX, i)).collect(),
+    )
+    .await;
+    Ok(Warm {
+        mock,
+        url,
+        http,
+        client,
+    })
 }
 
 fn micros_per(cpu: Duration, records: u64) -> f64 {

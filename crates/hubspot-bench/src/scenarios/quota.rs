@@ -52,6 +52,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             MockSetup {
                 latency: std::time::Duration::ZERO,
                 rate_limit: Some((p.quota_max, window)),
+                cpu: None,
             },
         )?;
         let client = client_run::build_client(
