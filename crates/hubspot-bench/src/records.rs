@@ -41,8 +41,12 @@ pub fn client_input(prefix: &str, i: u64) -> hubspot_crm::UpsertInput {
         .properties(record_properties(i))
 }
 
+/// The run tag in the raw bodies' trace ids: eight hex digits, as in the client's.
+const RAW_RUN_TAG: &str = "0badcafe";
+
 /// Request bodies for records `0..count`, serialized ahead of time, `BATCH_SIZE` inputs each,
-/// with a trace id on every input (as the client sends them).
+/// with a trace id on every input shaped as the client generates them (`hsc-<8 hex>-<position>`),
+/// so that both contenders send the mock the same bytes and cost it the same work.
 pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
     let mut bodies = Vec::new();
     let mut start = 0;
@@ -57,7 +61,7 @@ pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
                 serde_json::json!({
                     "id": record_id(prefix, i),
                     "idProperty": ID_PROPERTY,
-                    "objectWriteTraceId": format!("t{i}"),
+                    "objectWriteTraceId": format!("hsc-{RAW_RUN_TAG}-{i}"),
                     "properties": props,
                 })
             })
