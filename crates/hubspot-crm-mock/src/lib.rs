@@ -59,6 +59,8 @@
 //! Response bodies are the generated types of `hubspot-crm-api`, so they match the spec.
 //! `GET /__mock/objects/{objectType}` returns the stored records as JSON (mock-only).
 
+#![warn(missing_docs)]
+
 mod activity;
 pub mod bench;
 pub mod cli;

@@ -7,6 +7,8 @@
 //! `progress`, `report` and `journal` (over `ranges`) beside it; `schema` the JSON Schemas;
 //! `exit` and `error` how the program ends.
 
+#![warn(missing_docs)]
+
 mod checks;
 mod cli;
 mod connection;
