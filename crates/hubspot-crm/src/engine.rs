@@ -288,8 +288,7 @@ impl Coordinator {
     fn make_item(&self, mut input: UpsertInput, position: &mut u64) -> Item {
         let pos = *position;
         *position += 1;
-        let tag = &self.run_tag;
-        input.set_trace_id_if_missing(|| format!("hsc-{tag}-{pos}"));
+        input.set_trace_id_if_missing(|| generated_trace_id(&self.run_tag, pos));
         Item {
             position: pos,
             key: Arc::new(RecordKey::of(&input)),
@@ -406,9 +405,47 @@ impl Coordinator {
     }
 }
 
+/// The trace id the client gives an input without one: `hsc-<run tag>-<position>`, written
+/// without `format!` (it is made for every such input).
+fn generated_trace_id(tag: &str, position: u64) -> String {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    let mut n = position;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = &digits[start..];
+    let mut id = String::with_capacity(5 + tag.len() + digits.len());
+    id.push_str("hsc-");
+    id.push_str(tag);
+    id.push('-');
+    id.extend(digits.iter().map(|d| char::from(*d)));
+    id
+}
+
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => futures::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::generated_trace_id;
+
+    #[test]
+    fn generated_trace_ids_read_as_formatted() {
+        for position in [0, 7, 10, 99, 100, 12_345, u64::MAX] {
+            assert_eq!(
+                generated_trace_id("0badcafe", position),
+                format!("hsc-0badcafe-{position}")
+            );
+        }
     }
 }

@@ -27,6 +27,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use hubspot_crm_api::types::StandardError;
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -99,7 +100,7 @@ pub(crate) enum ItemResult {
 /// Maps `body` onto `inputs` (each with its trace id set); one entry per input, same order.
 pub(crate) fn map_response(inputs: &[&UpsertInput], body: UpsertResponse<'_>) -> Vec<ItemResult> {
     let mut out = vec![ItemResult::Unaccounted; inputs.len()];
-    let by_trace: HashMap<&str, usize> = inputs
+    let by_trace: FxHashMap<&str, usize> = inputs
         .iter()
         .enumerate()
         .filter_map(|(i, input)| input.get_trace_id().map(|t| (t, i)))
