@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Display;
 
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+#[cfg(test)]
 use serde::Serialize;
 
 /// One record to create or update, identified by the value of a unique property.
@@ -97,7 +98,8 @@ impl UpsertInput {
     }
 
     /// A view of this input that serializes exactly as [`UpsertInput::to_api`] does, without
-    /// copying it: the bulk engine writes request bodies through it.
+    /// copying it; the reference [`UpsertInput::write_json`] is checked against.
+    #[cfg(test)]
     pub(crate) fn api_ref(&self) -> ApiInputRef<'_> {
         ApiInputRef {
             id: &self.id,
@@ -105,6 +107,34 @@ impl UpsertInput {
             object_write_trace_id: self.trace_id.as_deref(),
             properties: &self.properties,
         }
+    }
+
+    /// Appends this input's JSON to `out`: byte for byte what `serde_json` writes for the
+    /// generated `SimplePublicObjectBatchInputUpsert` (same field order, same fields left out,
+    /// same escapes, properties in the map's order), written directly. The bulk engine writes
+    /// request bodies with it; it took a tenth of the client's CPU through `serde`.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        out.extend_from_slice(b"{\"id\":");
+        write_json_str(out, &self.id)?;
+        if let Some(name) = &self.id_property {
+            out.extend_from_slice(b",\"idProperty\":");
+            write_json_str(out, name)?;
+        }
+        if let Some(trace_id) = &self.trace_id {
+            out.extend_from_slice(b",\"objectWriteTraceId\":");
+            write_json_str(out, trace_id)?;
+        }
+        out.extend_from_slice(b",\"properties\":{");
+        for (i, (name, value)) in self.properties.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json_str(out, name)?;
+            out.push(b':');
+            write_json_str(out, value)?;
+        }
+        out.extend_from_slice(b"}}");
+        Ok(())
     }
 
     /// Moves out the id, the id property and the trace id (empty when none), for an outcome.
@@ -123,8 +153,52 @@ impl UpsertInput {
     }
 }
 
+/// A JSON string: quoted as is when nothing in it needs an escape (the usual case), and
+/// through `serde_json` otherwise, so the escapes are `serde_json`'s own.
+fn write_json_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+    if needs_escape(s.as_bytes()) {
+        return serde_json::to_writer(out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
+}
+
+/// Whether `bytes` holds a byte that `serde_json` escapes in a string: a control character
+/// (below 0x20), the quote or the backslash. Eight bytes at a time: `(x - 0x01…01 × n) & !x &
+/// 0x80…80` is non-zero exactly when some byte of `x` is below `n` (for `n` ≤ 0x80), and a byte
+/// equal to `c` is a zero byte of `x ^ 0x01…01 × c`.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = ONES * 0x80;
+    const CONTROL: u64 = ONES * 0x20;
+    const QUOTE: u64 = ONES * b'"' as u64;
+    const BACKSLASH: u64 = ONES * b'\\' as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ QUOTE;
+        let backslash = x ^ BACKSLASH;
+        let found = (x.wrapping_sub(CONTROL) & !x)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash);
+        if found & HIGHS != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|b| *b < 0x20 || *b == b'"' || *b == b'\\')
+}
+
 /// [`UpsertInput`] borrowed in the shape of the generated `SimplePublicObjectBatchInputUpsert`:
 /// same field names, same fields left out when empty.
+#[cfg(test)]
 #[derive(Debug, Serialize)]
 pub(crate) struct ApiInputRef<'a> {
     id: &'a str,
@@ -179,6 +253,54 @@ mod tests {
                 serde_json::to_value(input.api_ref()).expect("view serializes"),
                 serde_json::to_value(input.to_api()).expect("api type serializes")
             );
+        }
+    }
+
+    #[test]
+    fn written_json_is_serde_json_byte_for_byte() {
+        let tricky = [
+            "",
+            "plain",
+            "say \"hi\"",
+            "back\\slash",
+            "line\nbreak\ttab\r\u{8}\u{c}",
+            "nul \u{0} unit \u{1f} del \u{7f}",
+            "caf\u{e9} \u{1f600} \u{2028}",
+            "</script>",
+        ];
+        let mut inputs = vec![UpsertInput::new("42"), UpsertInput::new("x").trace_id("t")];
+        for (i, text) in tricky.iter().enumerate() {
+            inputs.push(
+                UpsertInput::new(*text)
+                    .id_property(*text)
+                    .trace_id(*text)
+                    .property(*text, i)
+                    .property(format!("p{i}"), *text)
+                    .property("n", 1.5),
+            );
+        }
+        for input in &inputs {
+            let mut written = Vec::new();
+            input.write_json(&mut written).expect("writes");
+            let expected = serde_json::to_vec(&input.api_ref()).expect("view serializes");
+            assert_eq!(
+                String::from_utf8_lossy(&written),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time test finds exactly the bytes a byte-at-a-time test finds.
+        #[test]
+        fn escape_scan_matches_bytewise(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![40 => 0x20u8..=0xff, 1 => 0u8..0x20],
+                0..40,
+            )
+        ) {
+            let bytewise = bytes.iter().any(|b| *b < 0x20 || *b == b'"' || *b == b'\\');
+            proptest::prop_assert_eq!(needs_escape(&bytes), bytewise);
         }
     }
 

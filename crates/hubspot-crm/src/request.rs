@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use serde::ser::{Serialize, SerializeStruct, Serializer};
 use tracing::Instrument;
 
 use crate::client::Shared;
@@ -379,32 +378,20 @@ async fn run_unit_inner(
 }
 
 /// The request body for `items`: the JSON of the generated
-/// `BatchInputSimplePublicObjectBatchInputUpsert`, written from the inputs by reference.
+/// `BatchInputSimplePublicObjectBatchInputUpsert` (`{"inputs":[...]}`), written from the inputs
+/// by reference (see [`UpsertInput::write_json`]).
 fn encode(items: &[Item]) -> Result<Bytes, serde_json::Error> {
     // About 200 bytes per input with a few properties; one allocation in the common case.
     let mut out = Vec::with_capacity(64 + items.len() * 256);
-    serde_json::to_writer(&mut out, &BatchBody(items))?;
+    out.extend_from_slice(b"{\"inputs\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item.input.write_json(&mut out)?;
+    }
+    out.extend_from_slice(b"]}");
     Ok(Bytes::from(out))
-}
-
-/// `{"inputs": [...]}` over borrowed items.
-struct BatchBody<'a>(&'a [Item]);
-
-impl Serialize for BatchBody<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut body =
-            serializer.serialize_struct("BatchInputSimplePublicObjectBatchInputUpsert", 1)?;
-        body.serialize_field("inputs", &BatchInputs(self.0))?;
-        body.end()
-    }
-}
-
-struct BatchInputs<'a>(&'a [Item]);
-
-impl Serialize for BatchInputs<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|item| item.input.api_ref()))
-    }
 }
 
 fn auth_info(message: String, correlation_id: Option<String>) -> FailureInfo {
@@ -435,4 +422,44 @@ fn header_correlation(response: &RawResponse) -> Option<String> {
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::RecordKey;
+    use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
+
+    #[test]
+    fn body_is_the_generated_batch_input() {
+        let inputs = [
+            UpsertInput::new("a@b.c")
+                .id_property("email")
+                .property("q", "say \"hi\"\n")
+                .trace_id("t-1"),
+            UpsertInput::new("42"),
+        ];
+        let items: Vec<Item> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| Item {
+                position: i as u64,
+                key: Arc::new(RecordKey::of(input)),
+                input: Arc::new(input.clone()),
+                sends: 0,
+            })
+            .collect();
+        let body = encode(&items).expect("encodes");
+        let expected = BatchInputSimplePublicObjectBatchInputUpsert {
+            inputs: inputs.iter().map(UpsertInput::to_api).collect(),
+        };
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).expect("valid JSON"),
+            serde_json::to_value(&expected).expect("api type serializes")
+        );
+        assert_eq!(
+            body,
+            serde_json::to_vec(&expected).expect("api type serializes")
+        );
+    }
 }
