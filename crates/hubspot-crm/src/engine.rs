@@ -29,7 +29,7 @@ use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome};
 use crate::request::{Stop, Unit, UnitReport, run_unit};
-use crate::scheduler::{Item, MAX_BATCH, RecordKey, Scheduler};
+use crate::scheduler::{Item, MAX_BATCH, Scheduler};
 
 /// How long a partial batch waits for more input from a stream that has nothing ready.
 pub(crate) const LINGER: Duration = Duration::from_millis(50);
@@ -81,9 +81,10 @@ impl Emitter {
                 .map(|(item, kind)| {
                     // Unique by now (the busy sets and the copy of the request are gone), so
                     // the strings move into the outcome; copied otherwise.
-                    let (id, id_property, trace_id) = Arc::try_unwrap(item.input)
-                        .map(UpsertInput::into_identity)
+                    let (id, id_property, trace_id) = Arc::try_unwrap(item.entry)
+                        .map(|entry| entry.input.into_identity())
                         .unwrap_or_else(|shared| {
+                            let shared = &shared.input;
                             (
                                 shared.id().to_string(),
                                 shared.get_id_property().map(str::to_string),
@@ -289,12 +290,7 @@ impl Coordinator {
         let pos = *position;
         *position += 1;
         input.set_trace_id_if_missing(|| generated_trace_id(&self.run_tag, pos));
-        Item {
-            position: pos,
-            key: Arc::new(RecordKey::of(&input)),
-            input: Arc::new(input),
-            sends: 0,
-        }
+        Item::new(pos, input)
     }
 
     fn accept(&mut self, input: UpsertInput, position: &mut u64) {

@@ -163,9 +163,10 @@ async fn run_unit_inner(
                         Ok(body) => {
                             shared.budget.on_success(paid);
                             paid = None;
-                            let refs: Vec<&UpsertInput> = items.iter().map(|i| &*i.input).collect();
+                            let refs: Vec<&UpsertInput> = items.iter().map(Item::input).collect();
                             let mapped = map_response(&refs, body);
                             let mut unaccounted = Vec::new();
+                            report.done.reserve(items.len());
                             for (item, result) in items.into_iter().zip(mapped) {
                                 match result {
                                     ItemResult::Applied { record_id, created } => {
@@ -388,7 +389,7 @@ fn encode(items: &[Item]) -> Result<Bytes, serde_json::Error> {
         if i > 0 {
             out.push(b',');
         }
-        item.input.write_json(&mut out)?;
+        item.input().write_json(&mut out)?;
     }
     out.extend_from_slice(b"]}");
     Ok(Bytes::from(out))
@@ -408,6 +409,7 @@ fn fail_all(
     info: &FailureInfo,
     stop: Option<Stop>,
 ) -> UnitReport {
+    report.done.reserve(items.len());
     for item in items {
         let kind = info.outcome(&item);
         report.done.push((item, kind));
@@ -427,7 +429,6 @@ fn header_correlation(response: &RawResponse) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scheduler::RecordKey;
     use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
 
     #[test]
@@ -442,12 +443,7 @@ mod tests {
         let items: Vec<Item> = inputs
             .iter()
             .enumerate()
-            .map(|(i, input)| Item {
-                position: i as u64,
-                key: Arc::new(RecordKey::of(input)),
-                input: Arc::new(input.clone()),
-                sends: 0,
-            })
+            .map(|(i, input)| Item::new(i as u64, input.clone()))
             .collect();
         let body = encode(&items).expect("encodes");
         let expected = BatchInputSimplePublicObjectBatchInputUpsert {

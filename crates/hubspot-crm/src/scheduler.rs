@@ -24,28 +24,36 @@ use crate::input::UpsertInput;
 /// HubSpot's limit of inputs per request.
 pub const MAX_BATCH: usize = 100;
 
-/// The identity of a record for the duplicate rule: the lower-cased id property (if any) and
-/// the lower-cased id, kept in one string (`text`) with the length of the id property's part
-/// (`split`, `None` when there is none), so a key costs one allocation. Two keys are equal
-/// exactly when their id properties and ids are equal after lower-casing.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct RecordKey {
-    split: Option<usize>,
-    text: String,
+/// The identity of a record for the duplicate rule: its id property (if any) and id, both
+/// lower-cased. Most inputs' are lower-case already, and then the key is the input's own
+/// strings (`AsIs`); otherwise it keeps the lower-cased id property and id in one string
+/// (`text`) with the length of the id property's part (`split`, `None` when there is none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RecordKey {
+    AsIs,
+    Lowered { split: Option<usize>, text: String },
 }
 
 impl RecordKey {
-    pub(crate) fn of(input: &UpsertInput) -> Self {
+    fn of(input: &UpsertInput) -> Self {
         let id = input.id();
         let id_property = input.get_id_property();
+        if is_lowercase_ascii(id) && id_property.is_none_or(is_lowercase_ascii) {
+            return RecordKey::AsIs;
+        }
         let mut text = String::with_capacity(id.len() + id_property.map_or(0, str::len));
         let split = id_property.map(|p| {
             push_lowercase(&mut text, p);
             text.len()
         });
         push_lowercase(&mut text, id);
-        RecordKey { split, text }
+        RecordKey::Lowered { split, text }
     }
+}
+
+/// ASCII text without an upper-case letter: its own lower-case form.
+fn is_lowercase_ascii(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
 }
 
 /// Appends `s` lower-cased, as `str::to_lowercase` would, without a copy for ASCII text.
@@ -59,30 +67,86 @@ fn push_lowercase(out: &mut String, s: &str) {
     }
 }
 
-/// One input on its way through the engine. The input and its key are shared, so the copies
-/// the engine keeps of a running request and the busy sets below cost no copy of the input.
+/// An input with its duplicate-rule key, in one allocation shared (`Arc`) by the queue, the
+/// running request, the engine's copy of it and the busy sets, so none of these copies it.
+///
+/// Equality and hashing are those of the key alone (lower-cased id property and id), so a
+/// set of entries is a set of keys; see [`Entry::key`].
+#[derive(Debug)]
+pub(crate) struct Entry {
+    pub(crate) input: UpsertInput,
+    key: RecordKey,
+}
+
+impl Entry {
+    pub(crate) fn new(input: UpsertInput) -> Self {
+        Entry {
+            key: RecordKey::of(&input),
+            input,
+        }
+    }
+
+    /// The lower-cased (id property, id).
+    pub(crate) fn key(&self) -> (Option<&str>, &str) {
+        match &self.key {
+            RecordKey::AsIs => (self.input.get_id_property(), self.input.id()),
+            RecordKey::Lowered { split, text } => match split {
+                Some(at) => (text.get(..*at), text.get(*at..).unwrap_or_default()),
+                None => (None, text.as_str()),
+            },
+        }
+    }
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Entry {}
+
+impl Hash for Entry {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.key().hash(state);
+    }
+}
+
+/// One input on its way through the engine.
 #[derive(Clone, Debug)]
 pub(crate) struct Item {
     pub(crate) position: u64,
-    pub(crate) input: Arc<UpsertInput>,
-    pub(crate) key: Arc<RecordKey>,
+    pub(crate) entry: Arc<Entry>,
     /// How many requests carried this input so far.
     pub(crate) sends: u32,
 }
 
 impl Item {
+    /// An input read at `position`.
+    pub(crate) fn new(position: u64, input: UpsertInput) -> Self {
+        Item {
+            position,
+            entry: Arc::new(Entry::new(input)),
+            sends: 0,
+        }
+    }
+
+    pub(crate) fn input(&self) -> &UpsertInput {
+        &self.entry.input
+    }
+
     pub(crate) fn trace_id(&self) -> &str {
-        self.input.get_trace_id().unwrap_or_default()
+        self.input().get_trace_id().unwrap_or_default()
     }
 }
 
 /// An input in a set keyed by its trace id.
 #[derive(Clone, Debug)]
-struct ByTrace(Arc<UpsertInput>);
+struct ByTrace(Arc<Entry>);
 
 impl ByTrace {
     fn trace(&self) -> &str {
-        self.0.get_trace_id().unwrap_or_default()
+        self.0.input.get_trace_id().unwrap_or_default()
     }
 }
 
@@ -116,7 +180,7 @@ impl Borrow<str> for ByTrace {
 #[derive(Debug, Default)]
 pub(crate) struct Scheduler {
     waiting: VecDeque<Item>,
-    busy_keys: FxHashSet<Arc<RecordKey>>,
+    busy_keys: FxHashSet<Arc<Entry>>,
     busy_traces: FxHashSet<ByTrace>,
 }
 
@@ -135,16 +199,16 @@ impl Scheduler {
     /// to [`Scheduler::take`] unchanged, before the queue changes.
     pub(crate) fn plan(&self) -> Vec<usize> {
         let mut taken = Vec::with_capacity(MAX_BATCH.min(self.waiting.len()));
-        let mut keys: FxHashSet<&RecordKey> =
+        let mut keys: FxHashSet<&Entry> =
             FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
         let mut traces: FxHashSet<&str> =
             FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
-        let mut blocked: FxHashSet<&RecordKey> = FxHashSet::default();
+        let mut blocked: FxHashSet<&Entry> = FxHashSet::default();
         for (i, item) in self.waiting.iter().enumerate() {
             if taken.len() == MAX_BATCH {
                 break;
             }
-            let key: &RecordKey = &item.key;
+            let key: &Entry = &item.entry;
             let free = !self.busy_keys.contains(key)
                 && !blocked.contains(key)
                 && !keys.contains(key)
@@ -185,15 +249,15 @@ impl Scheduler {
         self.busy_keys.reserve(batch.len());
         self.busy_traces.reserve(batch.len());
         for item in &batch {
-            self.busy_keys.insert(item.key.clone());
-            self.busy_traces.insert(ByTrace(item.input.clone()));
+            self.busy_keys.insert(item.entry.clone());
+            self.busy_traces.insert(ByTrace(item.entry.clone()));
         }
         batch
     }
 
     /// An input sent earlier has its final outcome: later inputs with its key may go.
     pub(crate) fn release(&mut self, item: &Item) {
-        self.busy_keys.remove(&*item.key);
+        self.busy_keys.remove(&*item.entry);
         self.busy_traces.remove(item.trace_id());
     }
 
@@ -211,12 +275,7 @@ mod tests {
         let input = UpsertInput::new(id)
             .id_property("email")
             .trace_id(format!("t{position}"));
-        Item {
-            position,
-            key: Arc::new(RecordKey::of(&input)),
-            input: Arc::new(input),
-            sends: 0,
-        }
+        Item::new(position, input)
     }
 
     #[test]
@@ -226,7 +285,7 @@ mod tests {
             if let Some(p) = prop {
                 input = input.id_property(p);
             }
-            RecordKey::of(&input)
+            Entry::new(input)
         };
         let pairs = [
             ("A@X", Some("Email")),
@@ -297,10 +356,8 @@ mod tests {
     #[test]
     fn shared_trace_ids_are_kept_apart() {
         let mut s = Scheduler::default();
-        let mut a = item(0, "a");
-        let mut b = item(1, "b");
-        a.input = Arc::new((*a.input).clone().trace_id("same"));
-        b.input = Arc::new((*b.input).clone().trace_id("same"));
+        let a = Item::new(0, item(0, "a").input().clone().trace_id("same"));
+        let b = Item::new(1, item(1, "b").input().clone().trace_id("same"));
         s.push(a);
         s.push(b);
         assert_eq!(s.next_batch().len(), 1);
