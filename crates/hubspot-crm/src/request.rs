@@ -8,6 +8,11 @@
 //! that are sent again separately. Halves that succeed are done; halves that fail split again,
 //! until the bad inputs fail alone. One bad record in 100 costs about 2 × log2(100) ≈ 14 extra
 //! requests and the other 99 succeed. A 400 on a single input is that input's failure.
+//!
+//! A 400 whose cause every input shares is not split: HubSpot's "Unable to perform
+//! update/upsert by non-unique ... property ..." (the `idProperty` is not a unique property),
+//! when every input of the request names that same `idProperty`, fails them all at once, at
+//! the cost of that one request.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -289,6 +294,13 @@ async fn run_unit_inner(
                         };
                         return fail_all(report, items, &auth, Some(Stop::Fatal(why)));
                     }
+                    if status == 400 && items.len() > 1 && rejects_every_input(&info, &items) {
+                        tracing::info!(
+                            inputs = items.len(),
+                            "whole request rejected for a reason every input shares; not splitting it"
+                        );
+                        return fail_all(report, items, &info, None);
+                    }
                     if status == 400 && items.len() > 1 {
                         tracing::info!(
                             inputs = items.len(),
@@ -402,6 +414,26 @@ fn auth_info(message: String, correlation_id: Option<String>) -> FailureInfo {
         correlation_id,
     }
 }
+
+/// Whether a whole-request 400 names a cause that every input of the request shares, so that
+/// splitting the request would only repeat it: HubSpot's "Unable to perform update/upsert by
+/// non-unique ... property ..." says an `idProperty` is not a unique property, whatever the
+/// records, and when every input names the same `idProperty`, bisecting would cost about two
+/// requests per input and fail them all anyway. With mixed id properties the request is split
+/// as usual, so the inputs using a unique property still go through.
+fn rejects_every_input(info: &FailureInfo, items: &[Item]) -> bool {
+    let Some((first, rest)) = items.split_first() else {
+        return false;
+    };
+    let id_property = first.input().get_id_property();
+    info.message.contains(NON_UNIQUE_ID_PROPERTY)
+        && rest
+            .iter()
+            .all(|item| item.input().get_id_property() == id_property)
+}
+
+/// The start of HubSpot's message when an `idProperty` is not a unique-value property.
+const NON_UNIQUE_ID_PROPERTY: &str = "Unable to perform update/upsert by non-unique";
 
 fn fail_all(
     mut report: UnitReport,

@@ -319,3 +319,54 @@ async fn refused_token_fails_the_batch_and_stops_the_run_without_leaking() {
     assert!(!format!("{outcomes:?} {summary:?} {client:?}").contains("SECRET"));
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_non_unique_id_property_shared_by_the_batch_fails_it_without_bisection() {
+    let mock = MockServer::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("mock");
+    let client = client(
+        &mock.base_url(),
+        RateLimit::new(1000, Duration::from_secs(1)),
+    );
+    // `firstname` is not a unique property: HubSpot rejects every request that uses it as
+    // the id property, whatever the records.
+    let inputs: Vec<UpsertInput> = (0..250)
+        .map(|i| {
+            UpsertInput::new(format!("Name{i}"))
+                .id_property("firstname")
+                .property("lastname", i)
+        })
+        .collect();
+    let (outcomes, summary) = client
+        .bulk_upsert_iter(ObjectType::contacts(), inputs)
+        .collect_all()
+        .await;
+    assert_one_outcome_each(&outcomes, 250);
+    for outcome in &outcomes {
+        match &outcome.kind {
+            OutcomeKind::Failed {
+                category,
+                message,
+                retried,
+                ..
+            } => {
+                assert_eq!(category, "VALIDATION_ERROR");
+                assert!(
+                    message.starts_with("Unable to perform update/upsert by non-unique"),
+                    "{message}"
+                );
+                assert!(message.contains("property firstname"), "{message}");
+                assert!(!retried);
+            }
+            other => panic!("input {} ended {other:?}", outcome.position),
+        }
+    }
+    // One request per batch of 100 (3 batches), none split; bisecting would cost ~2 per input.
+    assert_eq!(summary.requests, 3, "{summary}");
+    assert_eq!(mock.counters().status(400), 3);
+    assert!(mock.records("contacts").is_empty());
+    mock.shutdown().await;
+}
