@@ -4,6 +4,7 @@ pub mod bench;
 pub mod diff;
 pub mod generate;
 pub mod rewrite;
+pub mod spec_json;
 
 use std::path::PathBuf;
 

@@ -8,6 +8,8 @@
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
+use crate::spec_json::{members, required};
+
 /// A rewrite that was applied, for the record printed by `cargo xtask generate`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -182,15 +184,8 @@ fn resolve<'a>(schemas: &'a Value, reference: &str) -> Result<&'a Value> {
 }
 
 fn check_superset(narrow: &Value, wide: &Value) -> Result<()> {
-    let empty = Map::new();
-    let narrow_props = narrow
-        .get("properties")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let wide_props = wide
-        .get("properties")
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
+    let narrow_props = members(narrow, "properties");
+    let wide_props = members(wide, "properties");
     for (name, definition) in narrow_props {
         match wide_props.get(name) {
             None => bail!("property `{name}` is missing"),
@@ -198,19 +193,6 @@ fn check_superset(narrow: &Value, wide: &Value) -> Result<()> {
             Some(_) => {}
         }
     }
-    let required = |schema: &Value| -> Vec<String> {
-        schema
-            .get("required")
-            .and_then(Value::as_array)
-            .map(|names| {
-                names
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     let narrow_required = required(narrow);
     for name in required(wide) {
         if !narrow_required.contains(&name) {

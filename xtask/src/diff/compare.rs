@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::usage::{self, METHODS, Usage, schema_ref_name};
 use super::{Change, Kind, Mark, Subject};
+use crate::spec_json::{members, members_at, required};
 
 /// Keywords that only document a schema.
 const DOC_KEYWORDS: [&str; 5] = [
@@ -396,15 +397,8 @@ impl<'a> Comparer<'a> {
         new: &Value,
         usage: Usage,
     ) {
-        let empty = Map::new();
-        let old_content = old
-            .get("content")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let new_content = new
-            .get("content")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let old_content = members(old, "content");
+        let new_content = members(new, "content");
         let types: BTreeSet<&String> = old_content.keys().chain(new_content.keys()).collect();
         let single = old_content.len() == 1 && new_content.len() == 1;
         for media in types {
@@ -456,17 +450,8 @@ impl<'a> Comparer<'a> {
     }
 
     fn schemas(&mut self) {
-        let empty = Map::new();
-        let old_schemas = self
-            .old_spec
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let new_schemas = self
-            .new_spec
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let old_schemas = members_at(self.old_spec, "/components/schemas");
+        let new_schemas = members_at(self.new_spec, "/components/schemas");
         let old_usage = usage::schema_usage(self.old_spec);
         let new_usage = usage::schema_usage(self.new_spec);
         let names: BTreeSet<&String> = old_schemas.keys().chain(new_schemas.keys()).collect();
@@ -739,15 +724,8 @@ impl<'a> Comparer<'a> {
         new: &Value,
         usage: Usage,
     ) {
-        let empty = Map::new();
-        let old_props = old
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
-        let new_props = new
-            .get("properties")
-            .and_then(Value::as_object)
-            .unwrap_or(&empty);
+        let old_props = members(old, "properties");
+        let new_props = members(new, "properties");
         let old_required = required(old);
         let new_required = required(new);
         let names: BTreeSet<&String> = old_props.keys().chain(new_props.keys()).collect();
@@ -1051,20 +1029,6 @@ fn describe(schema: &Value) -> String {
             None => format!("`{kind}`"),
         },
     }
-}
-
-fn required(schema: &Value) -> BTreeSet<String> {
-    schema
-        .get("required")
-        .and_then(Value::as_array)
-        .map(|names| {
-            names
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn keys(schema: &Value) -> impl Iterator<Item = &String> {
