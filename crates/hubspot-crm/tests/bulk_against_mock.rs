@@ -28,6 +28,20 @@ fn client(base_url: &str, limit: RateLimit) -> Client {
         .expect("client")
 }
 
+/// A mock with no rate limit, and a client pointed at it that paces far above any test's load.
+async fn unlimited_mock_and_client() -> (MockServer, Client) {
+    let mock = MockServer::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("mock");
+    let client = client(
+        &mock.base_url(),
+        RateLimit::new(1000, Duration::from_secs(1)),
+    );
+    (mock, client)
+}
+
 /// Each input exactly once, by position 0..n.
 fn assert_one_outcome_each(outcomes: &[RecordOutcome], n: usize) {
     assert_eq!(outcomes.len(), n, "one outcome per input");
@@ -216,15 +230,7 @@ async fn ten_thousand_records_with_duplicates_bad_records_and_every_fault() {
 
 #[tokio::test]
 async fn one_bad_record_in_a_whole_batch_400_fails_alone() {
-    let mock = MockServer::builder()
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("mock");
-    let client = client(
-        &mock.base_url(),
-        RateLimit::new(1000, Duration::from_secs(1)),
-    );
+    let (mock, client) = unlimited_mock_and_client().await;
     let inputs: Vec<UpsertInput> = (0..100)
         .map(|i| {
             if i == 42 {
@@ -322,15 +328,7 @@ async fn refused_token_fails_the_batch_and_stops_the_run_without_leaking() {
 
 #[tokio::test]
 async fn a_non_unique_id_property_shared_by_the_batch_fails_it_without_bisection() {
-    let mock = MockServer::builder()
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("mock");
-    let client = client(
-        &mock.base_url(),
-        RateLimit::new(1000, Duration::from_secs(1)),
-    );
+    let (mock, client) = unlimited_mock_and_client().await;
     // `firstname` is not a unique property: HubSpot rejects every request that uses it as
     // the id property, whatever the records.
     let inputs: Vec<UpsertInput> = (0..250)

@@ -759,36 +759,29 @@ impl<'a> Comparer<'a> {
                     self.push(subject, &here, Kind::Added, mark, detail);
                 }
                 (Some(o), Some(n)) => {
-                    match (is_old_required, is_new_required) {
+                    let detail = match (is_old_required, is_new_required) {
+                        (false, true) if usage.request => Some(
+                            "becomes required: code that builds this type must now set it, and its Rust type changes from `Option<T>` to `T`",
+                        ),
                         (false, true) => {
-                            let detail = if usage.request {
-                                "becomes required: code that builds this type must now set it, and its Rust type changes from `Option<T>` to `T`"
-                            } else {
-                                "becomes required: its Rust type changes from `Option<T>` to `T`"
-                            };
-                            self.push(
-                                subject,
-                                &here,
-                                Kind::Changed,
-                                Mark::Breaking,
-                                detail.to_owned(),
-                            );
+                            Some("becomes required: its Rust type changes from `Option<T>` to `T`")
                         }
+                        (true, false) if usage.response => Some(
+                            "becomes optional: responses may omit it, and its Rust type changes from `T` to `Option<T>`",
+                        ),
                         (true, false) => {
-                            let detail = if usage.response {
-                                "becomes optional: responses may omit it, and its Rust type changes from `T` to `Option<T>`"
-                            } else {
-                                "becomes optional: its Rust type changes from `T` to `Option<T>`"
-                            };
-                            self.push(
-                                subject,
-                                &here,
-                                Kind::Changed,
-                                Mark::Breaking,
-                                detail.to_owned(),
-                            );
+                            Some("becomes optional: its Rust type changes from `T` to `Option<T>`")
                         }
-                        _ => {}
+                        _ => None,
+                    };
+                    if let Some(detail) = detail {
+                        self.push(
+                            subject,
+                            &here,
+                            Kind::Changed,
+                            Mark::Breaking,
+                            detail.to_owned(),
+                        );
                     }
                     self.schema(subject, &here, o, n, usage);
                 }
