@@ -202,7 +202,11 @@ async fn duplicates_never_share_a_request_nor_overlap_and_the_later_wins() {
     for input in &inputs {
         last.insert(
             input.id().to_lowercase(),
-            input.get_properties()["v"].clone(),
+            input
+                .get_properties()
+                .get("v")
+                .expect("v is set")
+                .to_string(),
         );
     }
     let store = fake.store.lock().expect("store");

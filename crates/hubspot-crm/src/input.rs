@@ -1,9 +1,10 @@
 //! [`UpsertInput`]: one record to create or update, built fluently.
 
-use std::collections::HashMap;
 use std::fmt::Display;
 
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+
+use crate::properties::Properties;
 #[cfg(test)]
 use serde::Serialize;
 
@@ -17,13 +18,13 @@ use serde::Serialize;
 ///     .property("age", 36)
 ///     .trace_id("row-1");
 /// assert_eq!(input.id(), "ada@example.com");
-/// assert_eq!(input.get_properties().get("age").map(String::as_str), Some("36"));
+/// assert_eq!(input.get_properties().get("age"), Some("36"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UpsertInput {
     id: String,
     id_property: Option<String>,
-    properties: HashMap<String, String>,
+    properties: Properties,
     trace_id: Option<String>,
 }
 
@@ -34,7 +35,7 @@ impl UpsertInput {
         UpsertInput {
             id: id.into(),
             id_property: None,
-            properties: HashMap::new(),
+            properties: Properties::new(),
             trace_id: None,
         }
     }
@@ -46,21 +47,20 @@ impl UpsertInput {
     }
 
     /// Sets a property; any `Display` value is written as its text, since HubSpot takes every
-    /// value as a string.
-    pub fn property(mut self, name: impl Into<String>, value: impl Display) -> Self {
-        self.properties.insert(name.into(), value.to_string());
+    /// value as a string. Setting a name again replaces its value; properties are sent in the
+    /// order they were first set.
+    pub fn property(mut self, name: impl AsRef<str>, value: impl Display) -> Self {
+        self.properties.insert(name.as_ref(), value);
         self
     }
 
-    /// Sets many properties at once.
+    /// Sets many properties at once, in order (a name given twice keeps its last value).
     pub fn properties<K, V>(mut self, props: impl IntoIterator<Item = (K, V)>) -> Self
     where
-        K: Into<String>,
+        K: AsRef<str>,
         V: Display,
     {
-        for (k, v) in props {
-            self.properties.insert(k.into(), v.to_string());
-        }
+        self.properties.extend(props);
         self
     }
 
@@ -81,8 +81,8 @@ impl UpsertInput {
         self.id_property.as_deref()
     }
 
-    /// The properties to write.
-    pub fn get_properties(&self) -> &HashMap<String, String> {
+    /// The properties to write, in the order they were first set.
+    pub fn get_properties(&self) -> &Properties {
         &self.properties
     }
 
@@ -148,7 +148,11 @@ impl UpsertInput {
             id: self.id.clone(),
             id_property: self.id_property.clone(),
             object_write_trace_id: self.trace_id.clone(),
-            properties: self.properties.clone(),
+            properties: self
+                .properties
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect(),
         }
     }
 }
@@ -206,7 +210,7 @@ pub(crate) struct ApiInputRef<'a> {
     id_property: Option<&'a str>,
     #[serde(rename = "objectWriteTraceId", skip_serializing_if = "Option::is_none")]
     object_write_trace_id: Option<&'a str>,
-    properties: &'a HashMap<String, String>,
+    properties: &'a Properties,
 }
 
 impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
@@ -214,7 +218,7 @@ impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
         UpsertInput {
             id: api.id,
             id_property: api.id_property,
-            properties: api.properties,
+            properties: api.properties.into_iter().collect(),
             trace_id: api.object_write_trace_id,
         }
     }

@@ -35,7 +35,7 @@
 //! # Where things are
 //! - [`client`]: [`Client`], [`ClientBuilder`] and their defaults.
 //! - [`auth`]: [`AccessToken`], [`TokenProvider`] (refresh on 401).
-//! - [`object_type`], [`input`]: what to upsert, validated before any request.
+//! - [`object_type`], [`input`], [`properties`]: what to upsert, validated before any request.
 //! - [`retry`]: which failures are retried, backoff, the retry budget.
 //! - [`rate_limit`]: the rolling-window pacer and what it learns from HubSpot.
 //! - [`scheduler`]: batches of 100 and the duplicate rule (later inputs are held back).
@@ -60,6 +60,7 @@ pub mod input;
 mod mapping;
 pub mod object_type;
 pub mod outcome;
+pub mod properties;
 pub mod rate_limit;
 mod request;
 pub mod retry;
@@ -77,6 +78,7 @@ pub use error::{Error, ErrorKind};
 pub use input::UpsertInput;
 pub use object_type::ObjectType;
 pub use outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary};
+pub use properties::Properties;
 pub use rate_limit::{Plan, RateLimit};
 pub use retry::RetryPolicy;
 pub use transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

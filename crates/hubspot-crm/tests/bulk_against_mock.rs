@@ -60,7 +60,7 @@ fn expected_state(
         if outcome.kind.is_success() {
             let record = state.entry(input.id().to_lowercase()).or_default();
             for (k, v) in input.get_properties() {
-                record.insert(k.clone(), v.clone());
+                record.insert(k.to_string(), v.to_string());
             }
         }
     }
