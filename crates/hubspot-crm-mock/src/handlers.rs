@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 use chrono::{SubsecRound, Utc};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use http::{HeaderMap, StatusCode, Uri};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::activity::RequestRecord;
@@ -103,12 +104,20 @@ async fn read_body(
 
 /// Wait `duration`, or less if the server is shutting down.
 async fn pause(app: &App, duration: std::time::Duration) {
-    pause_until(app, Instant::now() + duration).await;
+    pause_until(&app.shutdown, Instant::now() + duration).await;
 }
 
-/// Wait until `deadline`, or less if the server is shutting down.
-async fn pause_until(app: &App, deadline: Instant) {
-    let mut shutdown = app.shutdown.clone();
+/// Wait until `deadline`, or less if the server is shutting down; not at all once it has
+/// passed. A tokio timer whose deadline has passed still waits for the runtime's next timer
+/// turn, and a busy runtime turns its timers only every few dozen task polls: with no
+/// latency configured, every response was held back until then and left in bursts, and the
+/// client-overhead benchmark measured how fast a client turns a burst around rather than
+/// its throughput (BENCHMARKS.md, Findings).
+async fn pause_until(shutdown: &watch::Receiver<bool>, deadline: Instant) {
+    if Instant::now() >= deadline {
+        return;
+    }
+    let mut shutdown = shutdown.clone();
     tokio::select! {
         () = tokio::time::sleep_until(deadline) => {}
         _ = shutdown.wait_for(|stopping| *stopping) => {}
@@ -153,7 +162,7 @@ async fn batch_upsert(
     // requests in parallel; this server works on one at a time per core, and adding the
     // latency after the work would stack each queued request's work onto the latency of the
     // requests behind it.
-    pause_until(&app, started + app.config.latency).await;
+    pause_until(&app.shutdown, started + app.config.latency).await;
     if !conn.is_closed() {
         entry.status = Some(response.status().as_u16());
     }
@@ -406,6 +415,20 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_str(value).expect("ascii"));
         h
+    }
+
+    #[tokio::test]
+    async fn a_passed_deadline_answers_without_waiting_for_a_timer_turn() {
+        use futures::FutureExt;
+        let (_stop, shutdown) = watch::channel(false);
+        let passed = Instant::now() - std::time::Duration::from_millis(1);
+        assert_eq!(pause_until(&shutdown, passed).now_or_never(), Some(()));
+        assert_eq!(
+            pause_until(&shutdown, Instant::now()).now_or_never(),
+            Some(())
+        );
+        let ahead = Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(pause_until(&shutdown, ahead).now_or_never(), None);
     }
 
     #[test]
