@@ -48,8 +48,11 @@ pub struct Params {
     pub capacity_records: u64,
     /// Requests in flight while measuring the mock's capacity.
     pub capacity_concurrency: usize,
-    /// Records per contender run in the overhead scenario.
+    /// Records per contender and repetition in the overhead scenario.
     pub overhead_records: u64,
+    /// Turns each contender takes per repetition of the overhead scenario, alternating with
+    /// the other's; each turn upserts `overhead_records / overhead_turns` records.
+    pub overhead_turns: u64,
     /// Requests in flight for both contenders of the overhead scenario.
     pub overhead_concurrency: usize,
     /// Latency the mock adds in the latency-hiding scenario.
@@ -84,6 +87,7 @@ impl Params {
                 capacity_records: 2_000,
                 capacity_concurrency: 8,
                 overhead_records: 2_000,
+                overhead_turns: 2,
                 overhead_concurrency: 4,
                 latency: Duration::from_millis(20),
                 latency_levels: vec![1, 4, 16],
@@ -102,6 +106,7 @@ impl Params {
                 capacity_records: 50_000,
                 capacity_concurrency: 16,
                 overhead_records: 50_000,
+                overhead_turns: 5,
                 overhead_concurrency: 8,
                 latency: Duration::from_millis(100),
                 latency_levels: vec![1, 4, 16],
@@ -120,6 +125,7 @@ impl Params {
                 capacity_records: 200_000,
                 capacity_concurrency: 16,
                 overhead_records: 200_000,
+                overhead_turns: 10,
                 overhead_concurrency: 8,
                 latency: Duration::from_millis(100),
                 latency_levels: vec![1, 4, 16],

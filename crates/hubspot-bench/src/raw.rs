@@ -1,13 +1,17 @@
 //! The raw HTTP baseline: pre-serialized bodies POSTed with `reqwest` at bounded concurrency.
 //!
 //! It does only what any upsert loop must (send, check the status, read the body) and so is
-//! the ceiling the client's ergonomic layer is measured against. It also drives the mock in
+//! the ceiling the client's ergonomic layer is measured against. Its requests carry the
+//! headers the client's do (`Accept`, `api-version`), so the mock parses the same bytes. It also drives the mock in
 //! the capacity scenario.
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
+
+/// The `api-version` header the client sends.
+const API_VERSION: &str = "2026-03";
 
 /// What one raw run did.
 #[derive(Debug, Clone, Copy, Default)]
@@ -45,6 +49,8 @@ pub async fn run(
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(reqwest::header::AUTHORIZATION, auth.as_str())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .header("api-version", API_VERSION)
                 .body(body);
             async move {
                 match request.send().await {

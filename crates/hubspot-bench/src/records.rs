@@ -44,30 +44,47 @@ pub fn client_input(prefix: &str, i: u64) -> hubspot_crm::UpsertInput {
 /// The run tag in the raw bodies' trace ids: eight hex digits, as in the client's.
 const RAW_RUN_TAG: &str = "0badcafe";
 
-/// Request bodies for records `0..count`, serialized ahead of time, `BATCH_SIZE` inputs each,
-/// with a trace id on every input shaped as the client generates them (`hsc-<8 hex>-<position>`),
-/// so that both contenders send the mock the same bytes and cost it the same work.
+/// Request bodies for records `0..count`, serialized ahead of time, `BATCH_SIZE` inputs each:
+/// the bytes the client sends for the same records (same field order, properties in the order
+/// [`record_properties`] sets them), with a trace id on every input shaped as the client
+/// generates them (`hsc-<8 hex>-<position>`), so that both contenders cost the mock the same
+/// work.
 pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
+    /// The JSON of one input, as `hubspot_crm` writes it.
+    #[derive(serde::Serialize)]
+    struct RawInput<'a> {
+        id: &'a str,
+        #[serde(rename = "idProperty")]
+        id_property: &'a str,
+        #[serde(rename = "objectWriteTraceId")]
+        trace_id: String,
+        properties: &'a hubspot_crm::Properties,
+    }
+    #[derive(serde::Serialize)]
+    struct RawBody<'a> {
+        inputs: Vec<RawInput<'a>>,
+    }
     let mut bodies = Vec::new();
     let mut start = 0;
     while start < count {
         let end = (start + BATCH_SIZE as u64).min(count);
-        let inputs: Vec<serde_json::Value> = (start..end)
-            .map(|i| {
-                let props: serde_json::Map<String, serde_json::Value> = record_properties(i)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-                    .collect();
-                serde_json::json!({
-                    "id": record_id(prefix, i),
-                    "idProperty": ID_PROPERTY,
-                    "objectWriteTraceId": format!("hsc-{RAW_RUN_TAG}-{i}"),
-                    "properties": props,
+        let inputs: Vec<hubspot_crm::UpsertInput> =
+            (start..end).map(|i| client_input(prefix, i)).collect();
+        let body = RawBody {
+            inputs: inputs
+                .iter()
+                .zip(start..end)
+                .map(|(input, i)| RawInput {
+                    id: input.id(),
+                    id_property: ID_PROPERTY,
+                    trace_id: format!("hsc-{RAW_RUN_TAG}-{i}"),
+                    properties: input.get_properties(),
                 })
-            })
-            .collect();
-        let body = serde_json::json!({ "inputs": inputs });
-        bodies.push(Bytes::from(body.to_string()));
+                .collect(),
+        };
+        // Serializing plain strings and maps of strings cannot fail.
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        bodies.push(Bytes::from(json));
         start = end;
     }
     bodies
@@ -101,6 +118,24 @@ mod tests {
         let last: serde_json::Value = serde_json::from_slice(&bodies[2]).expect("valid json");
         assert_eq!(last["inputs"].as_array().map(Vec::len), Some(50));
         assert_eq!(last["inputs"][0]["id"], "p-00000200");
+    }
+
+    #[test]
+    fn raw_bodies_are_the_clients_bytes() {
+        let bodies = raw_bodies("p", 1);
+        let text = std::str::from_utf8(&bodies[0]).expect("utf-8");
+        let properties: Vec<String> = record_properties(0)
+            .iter()
+            .map(|(k, v)| format!("\"{k}\":\"{v}\""))
+            .collect();
+        assert_eq!(
+            text,
+            format!(
+                "{{\"inputs\":[{{\"id\":\"p-00000000\",\"idProperty\":\"{ID_PROPERTY}\",\
+                 \"objectWriteTraceId\":\"hsc-0badcafe-0\",\"properties\":{{{}}}}}]}}",
+                properties.join(",")
+            )
+        );
     }
 
     #[test]

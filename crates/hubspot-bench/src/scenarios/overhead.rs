@@ -3,8 +3,10 @@
 //! mock with no limit and no latency.
 //!
 //! The mock runs in its own process, so `getrusage(RUSAGE_SELF)` of this process measures the
-//! client's CPU alone. Contenders alternate within each repetition (the order flips each time)
-//! and the ratio is taken per repetition, so slow phases of the shared machine hit both.
+//! client's CPU alone. Each repetition splits the records into turns and the contenders
+//! alternate turn by turn (a b, b a, a b, ...): the shared machine's slow phases last seconds,
+//! so both contenders meet them alike. Each contender's throughput is its records over the sum
+//! of its turns' wall time, and the ratio is taken per repetition.
 
 use std::time::Duration;
 
@@ -24,19 +26,52 @@ struct Samples {
     rate: Vec<f64>,
     cpu_us_per_record: Vec<f64>,
     mock_cpu_us_per_record: Vec<f64>,
+    mock_busy_pct: Vec<f64>,
+}
+
+impl Samples {
+    fn push(&mut self, totals: &Totals, records: u64) {
+        self.rate.push(rate(records, totals.elapsed));
+        self.cpu_us_per_record
+            .push(micros_per(totals.harness_cpu, records));
+        self.mock_cpu_us_per_record
+            .push(micros_per(totals.mock_cpu, records));
+        self.mock_busy_pct
+            .push(100.0 * totals.mock_cpu.as_secs_f64() / totals.elapsed.as_secs_f64().max(1e-9));
+    }
+}
+
+/// One contender's turns of one repetition, added up.
+#[derive(Default)]
+struct Totals {
+    elapsed: Duration,
+    harness_cpu: Duration,
+    mock_cpu: Duration,
+    /// Records the contender reports written.
+    delivered: u64,
+    /// Records the mock wrote during the contender's turns.
+    written: u64,
 }
 
 /// Runs the scenario.
 pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let p = ctx.params.clone();
     let n = p.overhead_records;
+    let turns = p.overhead_turns.max(1);
+    let per_turn = n / turns;
+    anyhow::ensure!(
+        per_turn * turns == n && per_turn % records::BATCH_SIZE as u64 == 0,
+        "{n} records do not split into {turns} turns of whole batches"
+    );
     ctx.report.setup(
         SCENARIO,
         format!(
-            "{n} records in 100-input batches, {} requests in flight for both contenders; mock in \
-             its own process (current_thread runtime), no limit, no latency; a fresh mock per \
-             repetition, its records created then updated by two untimed raw passes, so every \
-             measured pass updates; {} repetitions, order alternating; {}",
+            "{n} records per contender and repetition, in {turns} turns of {per_turn} (one bulk \
+             run or raw loop each), the contenders alternating turn by turn (a b, b a, a b, ...) \
+             so that both meet the same phases of the shared machine; 100-input batches, {} \
+             requests in flight for both; mock in its own process (current_thread runtime), no \
+             limit, no latency; a fresh mock per repetition, its records created then updated by \
+             two untimed raw passes, so every measured turn updates; {} repetitions; {}",
             p.overhead_concurrency,
             p.reps,
             ctx.cpu_note()
@@ -47,69 +82,42 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut b = Samples::default();
     let mut ratios = Vec::new();
     for rep in 0..p.reps {
-        let client_first = rep % 2 == 0;
-        let Warm {
-            mut mock,
-            url,
-            http,
-            client,
-        } = warm_up(ctx, &bodies).await?;
-        let mut rate_a = 0.0;
-        let mut rate_b = 0.0;
-        for turn in 0..2 {
-            let is_client = (turn == 0) == client_first;
-            let inputs: Vec<_> = if is_client {
-                (0..n).map(|i| records::client_input(PREFIX, i)).collect()
-            } else {
-                Vec::new()
-            };
-            let before = mock.stats()?;
-            let cpu_before = process_cpu_time();
-            let (elapsed, delivered, detail) = if is_client {
-                let run = client_run::run(&client, inputs).await;
-                (
-                    run.elapsed,
-                    run.succeeded,
-                    format!("{} outcomes, {} succeeded", run.outcomes, run.succeeded),
-                )
-            } else {
-                let run = raw::run(
-                    &http,
-                    &url,
-                    client_run::TOKEN,
+        let mut warm = warm_up(ctx, &bodies).await?;
+        let mut client_totals = Totals::default();
+        let mut raw_totals = Totals::default();
+        for turn in 0..turns {
+            let first = turn * per_turn;
+            let client_first = (rep as u64 + turn) % 2 == 0;
+            for is_client in [client_first, !client_first] {
+                let totals = if is_client {
+                    &mut client_totals
+                } else {
+                    &mut raw_totals
+                };
+                take_turn(
+                    &mut warm,
                     &bodies,
-                    p.overhead_concurrency,
+                    is_client,
+                    first..first + per_turn,
+                    totals,
                 )
-                .await;
-                (
-                    run.elapsed,
-                    run.ok_requests * records::BATCH_SIZE as u64,
-                    format!("{} requests failed", run.failed_requests),
-                )
-            };
-            let cpu = process_cpu_time().saturating_sub(cpu_before);
-            let delta = mock.stats()?.since(&before);
-            let who = if is_client { "client (a)" } else { "raw (b)" };
+                .await?;
+            }
+        }
+        for (who, totals) in [("client (a)", &client_totals), ("raw (b)", &raw_totals)] {
             ctx.report.check(
                 SCENARIO,
                 &format!("{who}: every record written"),
-                delivered == n && delta.written() == n,
-                format!("rep {rep}: {detail}; mock wrote {} of {n}", delta.written()),
+                totals.delivered == n && totals.written == n,
+                format!(
+                    "rep {rep}: {who} reported {} of {n} written; the mock wrote {}",
+                    totals.delivered, totals.written
+                ),
             );
-            let samples = if is_client { &mut a } else { &mut b };
-            let r = rate(n, elapsed);
-            samples.rate.push(r);
-            samples.cpu_us_per_record.push(micros_per(cpu, n));
-            samples
-                .mock_cpu_us_per_record
-                .push(micros_per(Duration::from_micros(delta.cpu_us), n));
-            if is_client {
-                rate_a = r;
-            } else {
-                rate_b = r;
-            }
         }
-        ratios.push(rate_a / rate_b);
+        a.push(&client_totals, n);
+        b.push(&raw_totals, n);
+        ratios.push(rate(n, client_totals.elapsed) / rate(n, raw_totals.elapsed));
     }
     let figures = [
         (
@@ -149,11 +157,68 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             b.mock_cpu_us_per_record,
             Target::None,
         ),
+        (
+            "mock busy during (a) (its CPU time over the turns' wall time)",
+            "%",
+            a.mock_busy_pct,
+            Target::None,
+        ),
+        (
+            "mock busy during (b) (its CPU time over the turns' wall time)",
+            "%",
+            b.mock_busy_pct,
+            Target::None,
+        ),
     ];
     for (name, unit, samples, target) in figures {
         ctx.report
             .figure(Figure::new(SCENARIO, name, unit, samples, target));
     }
+    Ok(())
+}
+
+/// One turn of one contender over `range` (whole batches), added to `totals`. The client's
+/// inputs are built before the clock starts, as the raw loop's bodies are.
+async fn take_turn(
+    warm: &mut Warm,
+    bodies: &[bytes::Bytes],
+    is_client: bool,
+    range: std::ops::Range<u64>,
+    totals: &mut Totals,
+) -> anyhow::Result<()> {
+    let inputs: Vec<_> = if is_client {
+        range
+            .clone()
+            .map(|i| records::client_input(PREFIX, i))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let batch = records::BATCH_SIZE as u64;
+    let turn_bodies = &bodies[(range.start / batch) as usize..(range.end / batch) as usize];
+    let before = warm.mock.stats()?;
+    let cpu_before = process_cpu_time();
+    let (elapsed, delivered) = if is_client {
+        let run = client_run::run(&warm.client, inputs).await;
+        (run.elapsed, run.succeeded)
+    } else {
+        let run = raw::run(
+            &warm.http,
+            &warm.url,
+            client_run::TOKEN,
+            turn_bodies,
+            warm.concurrency,
+        )
+        .await;
+        (run.elapsed, run.ok_requests * batch)
+    };
+    let cpu = process_cpu_time().saturating_sub(cpu_before);
+    let delta = warm.mock.stats()?.since(&before);
+    totals.elapsed += elapsed;
+    totals.harness_cpu += cpu;
+    totals.mock_cpu += Duration::from_micros(delta.cpu_us);
+    totals.delivered += delivered;
+    totals.written += delta.written();
     Ok(())
 }
 
@@ -163,11 +228,13 @@ struct Warm {
     url: String,
     http: reqwest::Client,
     client: hubspot_crm::Client,
+    concurrency: usize,
 }
 
 /// Starts a fresh mock (the mock keeps a log of every request, and grows slower as it grows:
 /// a mock shared by all repetitions made the later ones slower than the first) and warms it
-/// up: the raw loop creates every record, and the client sends one batch.
+/// up: the raw loop creates every record, then updates them, and the client upserts two
+/// batches per request slot, so that both have their connections open.
 async fn warm_up(ctx: &Ctx, bodies: &[bytes::Bytes]) -> anyhow::Result<Warm> {
     let concurrency = ctx.params.overhead_concurrency;
     let mock = MockProcess::spawn(
@@ -188,9 +255,12 @@ async fn warm_up(ctx: &Ctx, bodies: &[bytes::Bytes]) -> anyhow::Result<Warm> {
             warm.failed_requests
         );
     }
+    let warm_records = (2 * concurrency * records::BATCH_SIZE) as u64;
     let _ = client_run::run(
         &client,
-        (0..100).map(|i| records::client_input(PREFIX, i)).collect(),
+        (0..warm_records)
+            .map(|i| records::client_input(PREFIX, i))
+            .collect(),
     )
     .await;
     Ok(Warm {
@@ -198,6 +268,7 @@ async fn warm_up(ctx: &Ctx, bodies: &[bytes::Bytes]) -> anyhow::Result<Warm> {
         url,
         http,
         client,
+        concurrency,
     })
 }
 
