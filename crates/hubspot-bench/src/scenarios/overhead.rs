@@ -60,7 +60,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let turns = p.overhead_turns.max(1);
     let per_turn = n / turns;
     anyhow::ensure!(
-        per_turn * turns == n && per_turn % records::BATCH_SIZE as u64 == 0,
+        per_turn * turns == n && per_turn.is_multiple_of(records::BATCH_SIZE as u64),
         "{n} records do not split into {turns} turns of whole batches"
     );
     ctx.report.setup(
@@ -87,7 +87,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         let mut raw_totals = Totals::default();
         for turn in 0..turns {
             let first = turn * per_turn;
-            let client_first = (rep as u64 + turn) % 2 == 0;
+            let client_first = (rep as u64 + turn).is_multiple_of(2);
             for is_client in [client_first, !client_first] {
                 let totals = if is_client {
                     &mut client_totals
