@@ -3,8 +3,8 @@
 # OpenAPI document, and fail when any response breaks the spec.
 #
 # Usage: crates/hubspot-crm-mock/contract/schemathesis.sh [MOCK_BINARY]
-#   MOCK_BINARY defaults to $MOCK_BIN, then target/debug/hubspot-crm-mock (build it first:
-#   cargo build -p hubspot-crm-mock). ST_MAX_EXAMPLES (default 100) bounds the examples per
+#   MOCK_BINARY defaults to $MOCK_BIN, then debug/hubspot-crm-mock under $CARGO_TARGET_DIR
+#   (default target/) (build it first: cargo build -p hubspot-crm-mock). ST_MAX_EXAMPLES (default 100) bounds the examples per
 #   phase; ST_SEED (default 1) makes runs repeatable.
 set -euo pipefail
 
@@ -12,7 +12,8 @@ SCHEMATHESIS_VERSION="4.32.5"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 spec="$root/openapi/crm-objects-batch-upsert-2026-03.json"
-bin="${1:-${MOCK_BIN:-$root/target/debug/hubspot-crm-mock}}"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+bin="${1:-${MOCK_BIN:-$target_dir/debug/hubspot-crm-mock}}"
 max_examples="${ST_MAX_EXAMPLES:-100}"
 seed="${ST_SEED:-1}"
 
