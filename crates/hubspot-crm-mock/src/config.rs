@@ -169,7 +169,9 @@ impl MockConfig {
 
     /// The response time of every upsert request: a response leaves no earlier than this long
     /// after its request arrived, however long the server's own work took (HubSpot works on
-    /// requests in parallel, so its work does not queue behind other requests' latency).
+    /// requests in parallel, so its work does not queue behind other requests' latency). With
+    /// zero, the default, a response leaves as soon as it is ready, without passing through a
+    /// timer.
     pub fn latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
         self
