@@ -244,32 +244,13 @@ impl<'a> Comparer<'a> {
                     "new optional parameter".to_owned(),
                 ),
                 (Some(o), Some(n)) => {
-                    match (is_required(o), is_required(n)) {
-                        (false, true) => self.push(
-                            subject,
-                            &location,
-                            Kind::Changed,
-                            Mark::Breaking,
-                            "becomes required: calls that omit it now fail".to_owned(),
-                        ),
-                        (true, false) => self.push(
-                            subject,
-                            &location,
-                            Kind::Changed,
-                            Mark::Compatible,
-                            "becomes optional".to_owned(),
-                        ),
-                        _ => {}
-                    }
-                    if o.get("description") != n.get("description") {
-                        self.push(
-                            subject,
-                            &location,
-                            Kind::Changed,
-                            Mark::Documentation,
-                            "description changed".to_owned(),
-                        );
-                    }
+                    self.required_flip(
+                        subject,
+                        &location,
+                        (is_required(o), is_required(n)),
+                        "becomes required: calls that omit it now fail",
+                    );
+                    self.description(subject, &location, o, n);
                     self.deprecation(subject, &location, o, n);
                     let empty = Value::Object(Map::new());
                     let old_schema = o.get("schema").unwrap_or(&empty);
@@ -314,32 +295,13 @@ impl<'a> Comparer<'a> {
                 self.push(subject, location, Kind::Added, mark, detail.to_owned());
             }
             (Some(o), Some(n)) => {
-                match (is_required(o), is_required(n)) {
-                    (false, true) => self.push(
-                        subject,
-                        location,
-                        Kind::Changed,
-                        Mark::Breaking,
-                        "becomes required: calls without a body now fail".to_owned(),
-                    ),
-                    (true, false) => self.push(
-                        subject,
-                        location,
-                        Kind::Changed,
-                        Mark::Compatible,
-                        "becomes optional".to_owned(),
-                    ),
-                    _ => {}
-                }
-                if o.get("description") != n.get("description") {
-                    self.push(
-                        subject,
-                        location,
-                        Kind::Changed,
-                        Mark::Documentation,
-                        "description changed".to_owned(),
-                    );
-                }
+                self.required_flip(
+                    subject,
+                    location,
+                    (is_required(o), is_required(n)),
+                    "becomes required: calls without a body now fail",
+                );
+                self.description(subject, location, o, n);
                 self.content(subject, location, o, n, REQUEST);
             }
         }
@@ -371,15 +333,7 @@ impl<'a> Comparer<'a> {
                     self.push(subject, &location, Kind::Added, mark, detail);
                 }
                 (Some(o), Some(n)) => {
-                    if o.get("description") != n.get("description") {
-                        self.push(
-                            subject,
-                            &location,
-                            Kind::Changed,
-                            Mark::Documentation,
-                            "description changed".to_owned(),
-                        );
-                    }
+                    self.description(subject, &location, o, n);
                     self.content(subject, &location, o, n, RESPONSE);
                 }
                 (None, None) => {}
@@ -842,6 +796,47 @@ impl<'a> Comparer<'a> {
                 (Mark::Compatible, format!("{change} (wider)"))
             };
             self.push(subject, location, Kind::Changed, mark, detail);
+        }
+    }
+
+    /// A parameter or body turning required (breaking, with `became_required` as the detail) or
+    /// optional (compatible); `flip` is (required before, required after).
+    fn required_flip(
+        &mut self,
+        subject: &Subject,
+        location: &str,
+        flip: (bool, bool),
+        became_required: &str,
+    ) {
+        match flip {
+            (false, true) => self.push(
+                subject,
+                location,
+                Kind::Changed,
+                Mark::Breaking,
+                became_required.to_owned(),
+            ),
+            (true, false) => self.push(
+                subject,
+                location,
+                Kind::Changed,
+                Mark::Compatible,
+                "becomes optional".to_owned(),
+            ),
+            _ => {}
+        }
+    }
+
+    /// A changed `description`: documentation only.
+    fn description(&mut self, subject: &Subject, location: &str, old: &Value, new: &Value) {
+        if old.get("description") != new.get("description") {
+            self.push(
+                subject,
+                location,
+                Kind::Changed,
+                Mark::Documentation,
+                "description changed".to_owned(),
+            );
         }
     }
 
