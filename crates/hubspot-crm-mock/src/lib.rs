@@ -1,6 +1,5 @@
-//! An embedded HubSpot CRM server for tests and benchmarks: `POST
-//! /crm/objects/2026-03/{objectType}/batch/upsert` (and the same on `/crm/v3/objects/...`)
-//! with HubSpot's semantics, rate limits and faults.
+#![doc = include_str!("../README.md")]
+//! # Every setting
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), hubspot_crm_mock::MockError> {

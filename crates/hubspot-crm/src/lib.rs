@@ -1,3 +1,5 @@
+#![doc = include_str!("../README.md")]
+#![doc = "\n# In detail\n"]
 //! An ergonomic HubSpot CRM client for bulk upserts: give it any number of records, from a
 //! `Vec` or a `Stream`, and it sends them in requests of at most 100, as fast as the plan's
 //! rate limit allows, retrying what can be retried, and reports exactly one outcome per record.
