@@ -52,6 +52,14 @@ pub enum Command {
         #[arg(value_enum)]
         which: SchemaKind,
     },
+    /// Print a completion script for a shell (to source, or to put where the shell looks).
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, in roff (`hubspot-upsert man > hubspot-upsert.1`).
+    Man,
 }
 
 /// The schemas `hubspot-upsert schema` prints.

@@ -5,12 +5,14 @@
 //! checks; `dry_run` and `plan` the dry run and its figures; `upsert` the live run, with
 //! `connection` (HubSpot or the embedded mock), `feed` (the reading thread), `recorder`,
 //! `progress`, `report` and `journal` (over `ranges`) beside it; `schema` the JSON Schemas;
-//! `exit` and `error` how the program ends.
+//! `completions` and `man_page` the shell completions and the man page; `exit` and `error`
+//! how the program ends.
 
 #![warn(missing_docs)]
 
 mod checks;
 mod cli;
+mod completions;
 mod connection;
 mod dry_run;
 mod error;
@@ -18,6 +20,7 @@ mod exit;
 mod feed;
 mod input;
 mod journal;
+mod man_page;
 mod plan;
 mod progress;
 mod ranges;
@@ -78,10 +81,8 @@ fn init_logging(quiet: bool) {
 }
 
 fn run(cli: Cli) -> Result<Exit, FatalError> {
-    if let Some(Command::Schema { which }) = cli.command {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", schema::schema_json(which)).map_err(FatalError::Stdout)?;
-        return Ok(Exit::Success);
+    if let Some(command) = cli.command {
+        return print_for(command);
     }
     let args = cli.run;
     let target = args.target().ok_or_else(|| {
@@ -91,6 +92,19 @@ fn run(cli: Cli) -> Result<Exit, FatalError> {
         return dry_run(&args, &target);
     }
     upsert::run(&args, &target)
+}
+
+/// The subcommands, each of which prints one document to standard output.
+fn print_for(command: Command) -> Result<Exit, FatalError> {
+    let mut out = std::io::stdout().lock();
+    match command {
+        Command::Schema { which } => writeln!(out, "{}", schema::schema_json(which)),
+        Command::Completions { shell } => out.write_all(&completions::completion_script(shell)),
+        Command::Man => man_page::man_page().and_then(|page| out.write_all(&page)),
+    }
+    .and_then(|()| out.flush())
+    .map_err(FatalError::Stdout)?;
+    Ok(Exit::Success)
 }
 
 pub(crate) fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
