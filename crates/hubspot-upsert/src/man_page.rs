@@ -15,6 +15,9 @@ use roff::{Roff, bold, italic, roman};
 
 use crate::cli::{Cli, DEFAULT_TOKEN_ENV};
 
+/// One of clap_mangen's section renderers.
+type RenderSection = fn(&Man, &mut dyn Write) -> io::Result<()>;
+
 /// The man page, section 1.
 ///
 /// # Errors
@@ -26,7 +29,7 @@ pub fn man_page() -> io::Result<Vec<u8>> {
     let man = Man::new(command.clone());
     let mut page = Vec::new();
     man.render_title(&mut page)?;
-    let sections: [fn(&Man, &mut dyn Write) -> io::Result<()>; 4] = [
+    let sections: [RenderSection; 4] = [
         Man::render_name_section,
         Man::render_synopsis_section,
         Man::render_description_section,
