@@ -160,6 +160,11 @@ impl Report {
         })
     }
 
+    /// How many of HubSpot's changes, in the specs as published, carry `mark`.
+    pub fn count_published(&self, mark: Mark) -> usize {
+        self.changes.iter().filter(|c| c.mark == mark).count()
+    }
+
     /// How many changes that a caller of the generated crate sees carry `mark`: HubSpot's
     /// changes that the overlay does not absorb, and the changes the overlay itself causes.
     pub fn count(&self, mark: Mark) -> usize {

@@ -158,6 +158,9 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
     // The counts are what callers of the generated crate see: the absorbed enum changes are
     // not among them, the overlay's effect is.
     assert_eq!(report.count(Mark::Breaking), effect.len());
+    assert_eq!(report.count_published(Mark::Breaking), 2);
+    assert!(markdown.contains("**2 breaking**, 0 compatible, 0 documentation: in the schema as HubSpot publishes it"), "{markdown}");
+    assert!(markdown.contains(&format!("Read through the overlays, **{} breaking**", effect.len())), "{markdown}");
 
     assert!(markdown.contains("\n## How we read it: the overlay\n"), "{markdown}");
     assert!(markdown.contains(&format!(

@@ -65,7 +65,7 @@ fn markdown_reading(out: &mut String, report: &Report) {
     out.push_str("\n## How we read it: the overlay\n\n");
     let _ = writeln!(out, "{}\n", overlay_sources(reading, "`"));
     if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
-        let _ = writeln!(out, "With it, {}\n", counts(report, "**", "**"));
+        let _ = writeln!(out, "Read through the overlays, {}\n", counts_read(report, "**", "**"));
     }
     if !reading.actions.is_empty() {
         out.push_str("### Overlay actions\n\n| Change | Target | Detail |\n|---|---|---|\n");
@@ -131,7 +131,7 @@ fn text_reading(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\nHow we read it: the overlay");
     let _ = writeln!(out, "{}", overlay_sources(reading, ""));
     if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
-        let _ = writeln!(out, "with it, {}", counts(report, "", ""));
+        let _ = writeln!(out, "read through the overlays, {}", counts_read(report, "", ""));
     }
     for action in &reading.actions {
         let _ = writeln!(
@@ -245,6 +245,24 @@ fn title(report: &Report) -> String {
 }
 
 fn counts(report: &Report, strong: &str, end: &str) -> String {
+    let reading_matters = !report.reading.effect.is_empty() || !report.reading.absorbed.is_empty();
+    let breaking = report.count_published(Mark::Breaking);
+    let verdict = if reading_matters {
+        "in the schema as HubSpot publishes it (what callers of the generated crate see follows the overlay, below)"
+    } else if breaking > 0 {
+        "callers of the generated crate must change their code"
+    } else {
+        "existing callers keep compiling"
+    };
+    format!(
+        "{strong}{breaking} breaking{end}, {} compatible, {} documentation: {verdict}.",
+        report.count_published(Mark::Compatible),
+        report.count_published(Mark::Documentation)
+    )
+}
+
+/// The counts of what callers of the generated crate see, through the overlays.
+fn counts_read(report: &Report, strong: &str, end: &str) -> String {
     let breaking = report.count(Mark::Breaking);
     let verdict = if breaking > 0 {
         "callers of the generated crate must change their code"
