@@ -174,7 +174,13 @@ impl Report {
             .enumerate()
             .filter(|(index, c)| c.mark == mark && !self.reading.absorbed.contains(index))
             .count();
-        hubspot + self.reading.effect.iter().filter(|c| c.mark == mark).count()
+        hubspot
+            + self
+                .reading
+                .effect
+                .iter()
+                .filter(|c| c.mark == mark)
+                .count()
     }
 
     /// Whether any change breaks callers.

@@ -89,7 +89,10 @@ pub fn render(root: &Path) -> Result<Rendered> {
 
 /// Applies the workspace's overlay, when it has one, to the spec `value`; returns the
 /// overlay in canonical form and the actions applied.
-fn apply_overlay(root: &Path, value: &mut Value) -> Result<(Option<String>, Vec<overlay::Applied>)> {
+fn apply_overlay(
+    root: &Path,
+    value: &mut Value,
+) -> Result<(Option<String>, Vec<overlay::Applied>)> {
     let path = root.join(OVERLAY_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

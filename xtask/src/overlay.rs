@@ -134,10 +134,7 @@ impl Overlay {
             .enumerate()
             .map(|(index, action)| {
                 action.apply(document).with_context(|| {
-                    format!(
-                        "overlay action {index} (target `{}`) failed",
-                        action.target
-                    )
+                    format!("overlay action {index} (target `{}`) failed", action.target)
                 })
             })
             .collect()
@@ -169,7 +166,9 @@ impl Action {
         for key in object.keys() {
             let known = matches!(key.as_str(), "target" | "description" | "update" | "remove");
             if !known && !key.starts_with("x-") {
-                bail!("unknown field `{key}` (an action has `target`, `description`, `update` or `remove`)");
+                bail!(
+                    "unknown field `{key}` (an action has `target`, `description`, `update` or `remove`)"
+                );
             }
         }
         let target = object
@@ -301,7 +300,10 @@ fn remove(document: &mut Value, pointer: &str) -> Result<()> {
 }
 
 fn trailing_index(pointer: &str) -> Option<usize> {
-    pointer.rsplit('/').next().and_then(|last| last.parse().ok())
+    pointer
+        .rsplit('/')
+        .next()
+        .and_then(|last| last.parse().ok())
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -363,14 +365,26 @@ mod tests {
     #[test]
     fn malformed_actions_are_refused_with_the_reason() {
         let cases = [
-            (json!([{"target": "$.a", "remove": true}]), "`description` is missing"),
-            (json!([{"target": "a[", "description": "x", "remove": true}]), "not a JSONPath"),
-            (json!([{"target": "$.a", "description": "x"}]), "neither `update`"),
+            (
+                json!([{"target": "$.a", "remove": true}]),
+                "`description` is missing",
+            ),
+            (
+                json!([{"target": "a[", "description": "x", "remove": true}]),
+                "not a JSONPath",
+            ),
+            (
+                json!([{"target": "$.a", "description": "x"}]),
+                "neither `update`",
+            ),
             (
                 json!([{"target": "$.a", "description": "x", "update": {}, "remove": true}]),
                 "not both",
             ),
-            (json!([{"target": "$.a", "description": "x", "patch": 1}]), "unknown field `patch`"),
+            (
+                json!([{"target": "$.a", "description": "x", "patch": 1}]),
+                "unknown field `patch`",
+            ),
             (json!([]), "`actions` is empty"),
         ];
         for (actions, expected) in cases {

@@ -14,11 +14,19 @@ fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .arg("-C")
         .arg(dir)
-        .args(["-c", "user.name=xtask test", "-c", "user.email=xtask@example.invalid"])
+        .args([
+            "-c",
+            "user.name=xtask test",
+            "-c",
+            "user.email=xtask@example.invalid",
+        ])
         .args(args)
         .output()
         .map(|output| output.status);
-    assert!(matches!(status, Ok(s) if s.success()), "git {args:?} failed: {status:?}");
+    assert!(
+        matches!(status, Ok(s) if s.success()),
+        "git {args:?} failed: {status:?}"
+    );
 }
 
 fn read_json(relative: &str) -> Value {
@@ -30,7 +38,8 @@ fn read_json(relative: &str) -> Value {
 /// A scratch repository whose commit holds the committed spec and overlay; the working tree
 /// then gets `spec` and `overlay`.
 fn repository(test: &str, spec: &Value, overlay: &Value) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xtask-diff-overlay-{test}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("xtask-diff-overlay-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("openapi")).expect("creating the scratch repository");
     for file in [SPEC_FILE, OVERLAY_FILE] {
@@ -72,7 +81,9 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
         "BatchResponseSimplePublicUpsertObjectWithErrors",
     ] {
         let values = spec
-            .pointer_mut(&format!("/components/schemas/{name}/properties/status/enum"))
+            .pointer_mut(&format!(
+                "/components/schemas/{name}/properties/status/enum"
+            ))
             .and_then(Value::as_array_mut)
             .expect("the published status enum");
         values.push(json!("ARCHIVED"));
@@ -113,8 +124,16 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
     assert_eq!(
         hubspot,
         [
-            ("BatchResponseSimplePublicUpsertObject", "status", Mark::Breaking),
-            ("BatchResponseSimplePublicUpsertObjectWithErrors", "status", Mark::Breaking),
+            (
+                "BatchResponseSimplePublicUpsertObject",
+                "status",
+                Mark::Breaking
+            ),
+            (
+                "BatchResponseSimplePublicUpsertObjectWithErrors",
+                "status",
+                Mark::Breaking
+            ),
         ]
     );
     // ... which the overlay absorbs: the generated crate reads `status` as a string.
@@ -132,10 +151,16 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
         [
             (Kind::Removed, "$.components.schemas.Error.properties"),
             (Kind::Added, "$.components.schemas.NoSuchSchema"),
-            (Kind::Added, "$.components.schemas.SimplePublicUpsertObject.required"),
+            (
+                Kind::Added,
+                "$.components.schemas.SimplePublicUpsertObject.required"
+            ),
         ]
     );
-    assert_eq!(report.reading.unmatched, ["$.components.schemas.NoSuchSchema"]);
+    assert_eq!(
+        report.reading.unmatched,
+        ["$.components.schemas.NoSuchSchema"]
+    );
 
     // Their effect for callers: the four 429 fields are gone (breaking), the result's
     // required fields become optional (breaking too: `T` becomes `Option<T>`).
@@ -147,9 +172,19 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
         .map(|c| (schema(c), c.location.as_str(), c.kind))
         .collect();
     for field in ["errorType", "groupName", "policyName", "status"] {
-        assert!(effect.contains(&("Error", field, Kind::Removed)), "{field}: {effect:?}");
+        assert!(
+            effect.contains(&("Error", field, Kind::Removed)),
+            "{field}: {effect:?}"
+        );
     }
-    for field in ["archived", "createdAt", "id", "new", "properties", "updatedAt"] {
+    for field in [
+        "archived",
+        "createdAt",
+        "id",
+        "new",
+        "properties",
+        "updatedAt",
+    ] {
         assert!(
             effect.contains(&("SimplePublicUpsertObject", field, Kind::Changed)),
             "{field}: {effect:?}"
@@ -159,22 +194,41 @@ fn hubspot_changes_and_overlay_changes_are_reported_apart() {
     // not among them, the overlay's effect is.
     assert_eq!(report.count(Mark::Breaking), effect.len());
     assert_eq!(report.count_published(Mark::Breaking), 2);
-    assert!(markdown.contains("**2 breaking**, 0 compatible, 0 documentation: in the schema as HubSpot publishes it"), "{markdown}");
-    assert!(markdown.contains(&format!("Read through the overlays, **{} breaking**", effect.len())), "{markdown}");
+    assert!(
+        markdown.contains(
+            "**2 breaking**, 0 compatible, 0 documentation: in the schema as HubSpot publishes it"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(&format!(
+            "Read through the overlays, **{} breaking**",
+            effect.len()
+        )),
+        "{markdown}"
+    );
 
-    assert!(markdown.contains("\n## How we read it: the overlay\n"), "{markdown}");
+    assert!(
+        markdown.contains("\n## How we read it: the overlay\n"),
+        "{markdown}"
+    );
     assert!(markdown.contains(&format!(
         "Old overlay: `{OVERLAY_FILE} at HEAD`; new overlay: `{OVERLAY_FILE}`."
     )));
     assert!(markdown.contains("| removed | `$.components.schemas.Error.properties` | update "));
-    assert!(markdown.contains("- `$.components.schemas.NoSuchSchema`: `cargo xtask generate` refuses"));
+    assert!(
+        markdown.contains("- `$.components.schemas.NoSuchSchema`: `cargo xtask generate` refuses")
+    );
     assert!(markdown.contains("### HubSpot's changes the reading absorbs"));
     // HubSpot's section comes first.
     let hubspot_at = markdown.find("### Schema `BatchResponseSimplePublicUpsertObject`");
     let ours_at = markdown.find("## How we read it");
     assert!(hubspot_at < ours_at, "{markdown}");
     assert!(text.contains("\nHow we read it: the overlay\n"), "{text}");
-    assert!(text.contains("  UNMATCHED       $.components.schemas.NoSuchSchema"), "{text}");
+    assert!(
+        text.contains("  UNMATCHED       $.components.schemas.NoSuchSchema"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -200,6 +254,13 @@ fn an_overlay_only_change_is_reported_although_hubspot_changed_nothing() {
     assert!(report.changes.is_empty());
     assert_eq!(report.reading.actions.len(), 1);
     assert_eq!(report.reading.actions[0].kind, Kind::Changed);
-    assert!(report.reading.actions[0].detail.starts_with("reason reworded: "));
-    assert!(markdown.contains("No changes.\n\n## How we read it: the overlay\n"), "{markdown}");
+    assert!(
+        report.reading.actions[0]
+            .detail
+            .starts_with("reason reworded: ")
+    );
+    assert!(
+        markdown.contains("No changes.\n\n## How we read it: the overlay\n"),
+        "{markdown}"
+    );
 }

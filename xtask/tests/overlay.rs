@@ -84,23 +84,57 @@ fn the_spec_is_strict_and_the_overlay_makes_the_reading_tolerant() {
     let at = |spec: &Value, pointer: &str| spec.pointer(pointer).cloned();
     let schemas = "/components/schemas";
     // As published: an enum, string values, required error fields.
-    assert!(at(&spec, &format!("{schemas}/BatchResponseSimplePublicUpsertObject/properties/status/enum")).is_some());
+    assert!(
+        at(
+            &spec,
+            &format!("{schemas}/BatchResponseSimplePublicUpsertObject/properties/status/enum")
+        )
+        .is_some()
+    );
     assert_eq!(
-        at(&spec, &format!("{schemas}/SimplePublicUpsertObject/properties/properties/additionalProperties")),
+        at(
+            &spec,
+            &format!(
+                "{schemas}/SimplePublicUpsertObject/properties/properties/additionalProperties"
+            )
+        ),
         Some(serde_json::json!({"type": "string"}))
     );
     let required = at(&spec, &format!("{schemas}/StandardError/required")).expect("required");
-    assert!(required.as_array().is_some_and(|r| r.iter().any(|n| n == "links")));
+    assert!(
+        required
+            .as_array()
+            .is_some_and(|r| r.iter().any(|n| n == "links"))
+    );
     assert!(at(&spec, &format!("{schemas}/Error/properties/policyName")).is_none());
 
-    overlay.apply(&mut spec).unwrap_or_else(|err| panic!("{err:#}"));
-    assert!(at(&spec, &format!("{schemas}/BatchResponseSimplePublicUpsertObject/properties/status/enum")).is_none());
+    overlay
+        .apply(&mut spec)
+        .unwrap_or_else(|err| panic!("{err:#}"));
+    assert!(
+        at(
+            &spec,
+            &format!("{schemas}/BatchResponseSimplePublicUpsertObject/properties/status/enum")
+        )
+        .is_none()
+    );
     assert_eq!(
-        at(&spec, &format!("{schemas}/SimplePublicUpsertObject/properties/properties/additionalProperties/nullable")),
+        at(
+            &spec,
+            &format!(
+                "{schemas}/SimplePublicUpsertObject/properties/properties/additionalProperties/nullable"
+            )
+        ),
         Some(Value::Bool(true))
     );
     assert!(at(&spec, &format!("{schemas}/StandardError/required")).is_none());
-    assert!(at(&spec, &format!("{schemas}/Error/properties/subCategory/type")).is_none());
+    assert!(
+        at(
+            &spec,
+            &format!("{schemas}/Error/properties/subCategory/type")
+        )
+        .is_none()
+    );
     assert!(at(&spec, &format!("{schemas}/Error/properties/policyName")).is_some());
 }
 
@@ -112,7 +146,11 @@ fn without_the_overlay_the_client_would_be_strict() {
     let rendered = rendered.unwrap_or_else(|err| panic!("{err:#}"));
     assert!(rendered.overlay.is_none());
     // The strict spec's status is an enum, and property values are plain strings.
-    assert!(rendered.code.contains("pub enum BatchResponseSimplePublicUpsertObjectStatus"));
+    assert!(
+        rendered
+            .code
+            .contains("pub enum BatchResponseSimplePublicUpsertObjectStatus")
+    );
     assert!(!rendered.code.contains("policy_name"));
     let tolerant = read(GENERATED_FILE);
     assert!(!tolerant.contains("pub enum BatchResponseSimplePublicUpsertObjectStatus"));
@@ -129,7 +167,9 @@ fn editing_the_overlay_makes_generate_check_fail_until_regenerated() {
     let mut overlay: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("reading")).expect("JSON");
     let actions = overlay["actions"].as_array_mut().expect("actions");
-    let policy = actions.iter().position(|a| a["target"] == "$.components.schemas.Error.properties");
+    let policy = actions
+        .iter()
+        .position(|a| a["target"] == "$.components.schemas.Error.properties");
     actions.remove(policy.expect("the 429 action"));
     std::fs::write(&path, generate::canonical_json(&overlay)).expect("writing");
 
@@ -137,8 +177,15 @@ fn editing_the_overlay_makes_generate_check_fail_until_regenerated() {
     let Outcome::Stale(diffs) = stale else {
         panic!("an edited overlay must make the check fail, got {stale:?}");
     };
-    assert!(diffs.iter().any(|d| d.contains(GENERATED_FILE) && d.contains("policy_name")));
-    assert!(matches!(generate::run(&root, false), Ok(Outcome::Written(_))));
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.contains(GENERATED_FILE) && d.contains("policy_name"))
+    );
+    assert!(matches!(
+        generate::run(&root, false),
+        Ok(Outcome::Written(_))
+    ));
     let after = check(&root);
     let _ = std::fs::remove_dir_all(&root);
     assert!(matches!(after, Outcome::UpToDate), "{after:?}");
@@ -163,16 +210,24 @@ fn an_action_that_no_longer_matches_fails_generation_naming_it() {
     let root = scratch_root("unmatched", true);
     let spec_path = root.join(SPEC_FILE);
     let mut spec = committed_spec();
-    let schemas = spec["components"]["schemas"].as_object_mut().expect("schemas");
+    let schemas = spec["components"]["schemas"]
+        .as_object_mut()
+        .expect("schemas");
     let error = schemas.remove("Error").expect("Error");
     schemas.insert("ApiError".into(), error);
-    let text = generate::canonical_json(&spec).replace("#/components/schemas/Error\"", "#/components/schemas/ApiError\"");
+    let text = generate::canonical_json(&spec).replace(
+        "#/components/schemas/Error\"",
+        "#/components/schemas/ApiError\"",
+    );
     std::fs::write(&spec_path, text).expect("writing");
     let result = generate::render(&root);
     let _ = std::fs::remove_dir_all(&root);
     let err = result.map(|_| ()).unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("$.components.schemas.Error.properties"), "{text}");
+    assert!(
+        text.contains("$.components.schemas.Error.properties"),
+        "{text}"
+    );
     assert!(text.contains("matches nothing"), "{text}");
 }
 

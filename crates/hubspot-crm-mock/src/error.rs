@@ -14,7 +14,9 @@ pub enum MockError {
         source: std::io::Error,
     },
     /// A record given to [`crate::MockConfig::existing_record`] cannot be stored.
-    #[error("hubspot-crm-mock cannot start with the existing {object_type} record #{index}: {reason}")]
+    #[error(
+        "hubspot-crm-mock cannot start with the existing {object_type} record #{index}: {reason}"
+    )]
     ExistingRecord {
         /// The object type it was given for.
         object_type: String,

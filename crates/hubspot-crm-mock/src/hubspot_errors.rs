@@ -112,7 +112,10 @@ impl Rejection {
     pub(crate) fn conflict(type_name: &str, conflict: &crate::store::Conflict) -> Self {
         let (message, context) = match conflict.existing_id {
             Some(id) => (
-                format!("{} already exists. Existing ID: {id}", record_label(type_name)),
+                format!(
+                    "{} already exists. Existing ID: {id}",
+                    record_label(type_name)
+                ),
                 vec![
                     ("existingId".to_owned(), vec![id.to_string()]),
                     ("propertyName".to_owned(), vec![conflict.property.clone()]),

@@ -139,7 +139,11 @@ fn existing_records(
             .iter()
             .find_map(|unique| normalised.iter().find(|(name, _)| name == unique))
             .cloned()
-            .ok_or_else(|| fail(format!("it sets none of the unique properties of {type_name}")))?;
+            .ok_or_else(|| {
+                fail(format!(
+                    "it sets none of the unique properties of {type_name}"
+                ))
+            })?;
         let input = CheckedInput {
             id_property,
             id_value,
@@ -148,7 +152,12 @@ fn existing_records(
         };
         store
             .apply(type_name, schema, vec![input], now)
-            .map_err(|conflict| fail(format!("{} {} is taken by another record", conflict.property, conflict.value)))?;
+            .map_err(|conflict| {
+                fail(format!(
+                    "{} {} is taken by another record",
+                    conflict.property, conflict.value
+                ))
+            })?;
     }
     Ok(store)
 }

@@ -54,8 +54,16 @@ fn problems(name: &str, body: &Value) -> Vec<String> {
 }
 
 /// Sends `body` and checks the answer has `status` and a body the published schema allows.
-async fn conforms(mock: &MockServer, path: &str, token: Option<&str>, body: Vec<u8>, status: u16) -> Value {
-    let response = post_raw(mock, path, token, body).await.expect("the mock answers");
+async fn conforms(
+    mock: &MockServer,
+    path: &str,
+    token: Option<&str>,
+    body: Vec<u8>,
+    status: u16,
+) -> Value {
+    let response = post_raw(mock, path, token, body)
+        .await
+        .expect("the mock answers");
     assert_eq!(response.status().as_u16(), status, "{path}");
     let bytes = response.bytes().await.expect("the body arrives whole");
     let body: Value = serde_json::from_slice(&bytes)
@@ -93,10 +101,16 @@ fn the_validator_sees_what_the_published_schema_forbids() {
     };
     let ok = "BatchResponseSimplePublicUpsertObject";
     assert!(problems(ok, &result(json!({"email": "a@x.com"}))).is_empty());
-    assert!(!problems(ok, &result(json!({"phone": null}))).is_empty(), "null value");
+    assert!(
+        !problems(ok, &result(json!({"phone": null}))).is_empty(),
+        "null value"
+    );
     let mut unknown = result(json!({}));
     unknown["status"] = json!("DONE");
-    assert!(!problems(ok, &unknown).is_empty(), "status outside the enum");
+    assert!(
+        !problems(ok, &unknown).is_empty(),
+        "status outside the enum"
+    );
     let mut bad_time = result(json!({}));
     bad_time["completedAt"] = json!("yesterday");
     assert!(!problems(ok, &bad_time).is_empty(), "date-time format");
@@ -112,11 +126,15 @@ fn the_validator_sees_what_the_published_schema_forbids() {
         body
     };
     let with_errors = "BatchResponseSimplePublicUpsertObjectWithErrors";
-    assert!(!problems(with_errors, &partial(error.clone())).is_empty(), "no links");
+    assert!(
+        !problems(with_errors, &partial(error.clone())).is_empty(),
+        "no links"
+    );
     let mut linked = error;
     linked["links"] = json!({"doc": "https://example.invalid"});
     assert!(problems(with_errors, &partial(linked)).is_empty());
-    let no_category = json!({"message": "slow down", "correlationId": "6f1b3c9e-0000-4000-8000-000000000001"});
+    let no_category =
+        json!({"message": "slow down", "correlationId": "6f1b3c9e-0000-4000-8000-000000000001"});
     assert!(!problems("Error", &no_category).is_empty(), "no category");
 }
 
@@ -136,7 +154,14 @@ async fn success_bodies_conform() {
     .await;
     assert_eq!(body["results"].as_array().map(Vec::len), Some(2));
     // An update conforms too, and so does the empty no-op.
-    conforms(&mock, PATH, Some(TOKEN), json_body(&batch(vec![contact("a@x.com", &[("city", "Oslo")])])), 200).await;
+    conforms(
+        &mock,
+        PATH,
+        Some(TOKEN),
+        json_body(&batch(vec![contact("a@x.com", &[("city", "Oslo")])])),
+        200,
+    )
+    .await;
     for empty in [json!({}), json!({"inputs": []})] {
         let body = conforms(&mock, PATH, Some(TOKEN), json_body(&empty), 200).await;
         assert_eq!(body["results"], json!([]));
@@ -165,33 +190,73 @@ async fn whole_request_errors_conform() {
         .start()
         .await
         .expect("mock starts");
-    let by_external_id = |external: &str, email: &str| {
-        json!({"id": external, "idProperty": "contact_external_id", "properties": {"email": email}})
-    };
+    let by_external_id = |external: &str, email: &str| json!({"id": external, "idProperty": "contact_external_id", "properties": {"email": email}});
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("not json", b"{\"inputs\": [".to_vec(), 400),
-        ("duplicate ids", json_body(&batch(vec![contact("a@x.com", &[]), contact("A@x.com", &[])])), 400),
         (
-            "non-unique id property",
-            json_body(&json!({"inputs": [{"id": "A", "idProperty": "firstname", "properties": {}}]})),
+            "duplicate ids",
+            json_body(&batch(vec![
+                contact("a@x.com", &[]),
+                contact("A@x.com", &[]),
+            ])),
             400,
         ),
-        ("untraced invalid input", json_body(&batch(vec![contact("bad", &[])])), 400),
+        (
+            "non-unique id property",
+            json_body(
+                &json!({"inputs": [{"id": "A", "idProperty": "firstname", "properties": {}}]}),
+            ),
+            400,
+        ),
+        (
+            "untraced invalid input",
+            json_body(&batch(vec![contact("bad", &[])])),
+            400,
+        ),
         (
             "over 100 inputs",
-            json_body(&batch((0..101).map(|i| contact(&format!("c{i}@x.com"), &[])).collect())),
+            json_body(&batch(
+                (0..101)
+                    .map(|i| contact(&format!("c{i}@x.com"), &[]))
+                    .collect(),
+            )),
             400,
         ),
         ("body too large", vec![b' '; 65 * 1024], 413),
-        ("unique-value conflict", json_body(&batch(vec![by_external_id("ext-1", "taken@x.com")])), 409),
+        (
+            "unique-value conflict",
+            json_body(&batch(vec![by_external_id("ext-1", "taken@x.com")])),
+            409,
+        ),
     ];
     for (name, body, status) in cases {
         let answer = conforms(&mock, PATH, Some(TOKEN), body, status).await;
         assert!(answer["message"].is_string(), "{name}");
     }
-    conforms(&mock, PATH, None, json_body(&batch(vec![contact("a@x.com", &[])])), 401).await;
-    conforms(&mock, "/crm/objects/2026-03/widgets/batch/upsert", Some(TOKEN), b"{}".to_vec(), 400).await;
-    conforms(&mock, "/crm/objects/2026-03/contacts/batch/nothing", Some(TOKEN), b"{}".to_vec(), 404).await;
+    conforms(
+        &mock,
+        PATH,
+        None,
+        json_body(&batch(vec![contact("a@x.com", &[])])),
+        401,
+    )
+    .await;
+    conforms(
+        &mock,
+        "/crm/objects/2026-03/widgets/batch/upsert",
+        Some(TOKEN),
+        b"{}".to_vec(),
+        400,
+    )
+    .await;
+    conforms(
+        &mock,
+        "/crm/objects/2026-03/contacts/batch/nothing",
+        Some(TOKEN),
+        b"{}".to_vec(),
+        404,
+    )
+    .await;
     mock.shutdown().await;
 }
 
@@ -208,7 +273,11 @@ async fn rate_limit_bodies_conform() {
     assert_eq!(body["policyName"], "TEN_SECONDLY_ROLLING");
     rolling.shutdown().await;
 
-    let daily = MockServer::builder().daily_quota(1).start().await.expect("mock starts");
+    let daily = MockServer::builder()
+        .daily_quota(1)
+        .start()
+        .await
+        .expect("mock starts");
     conforms(&daily, PATH, Some(TOKEN), one.clone(), 200).await;
     let body = conforms(&daily, PATH, Some(TOKEN), one, 429).await;
     assert_eq!(body["policyName"], "DAILY");
@@ -244,7 +313,9 @@ async fn fault_bodies_conform_except_the_corrupting_ones() {
         Fault::RateLimited429,
         Fault::DailyLimit429,
         Fault::Locked423,
-        Fault::MigrationInProgress477 { retry_after_secs: 5 },
+        Fault::MigrationInProgress477 {
+            retry_after_secs: 5,
+        },
         Fault::InternalError500,
         Fault::BadGateway502,
         Fault::ServiceUnavailable503,
@@ -257,7 +328,13 @@ async fn fault_bodies_conform_except_the_corrupting_ones() {
         Fault::TruncatedBody,
         Fault::MalformedJson,
     ];
-    let plan = FaultPlan::scripted(faults.iter().cloned().enumerate().map(|(i, f)| (i as u64, f)));
+    let plan = FaultPlan::scripted(
+        faults
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, f)| (i as u64, f)),
+    );
     let mock = MockServer::builder()
         .faults(plan)
         .start()

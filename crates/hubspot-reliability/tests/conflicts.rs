@@ -31,7 +31,10 @@ fn inputs() -> Vec<UpsertInput> {
 #[tokio::test]
 async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_requests() {
     let mock = MockServer::builder()
-        .existing_record("contacts", [("email", HOLDER_EMAIL), ("firstname", "Holder")])
+        .existing_record(
+            "contacts",
+            [("email", HOLDER_EMAIL), ("firstname", "Holder")],
+        )
         .start()
         .await
         .expect("mock starts");
@@ -47,7 +50,11 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
         .await;
 
     assert_eq!(outcomes.len(), N);
-    assert_eq!((summary.created, summary.updated, summary.failed), (249, 0, 1), "{summary}");
+    assert_eq!(
+        (summary.created, summary.updated, summary.failed),
+        (249, 0, 1),
+        "{summary}"
+    );
     let failed: Vec<_> = outcomes
         .iter()
         .filter(|o| matches!(o.kind, OutcomeKind::Failed { .. }))
@@ -84,15 +91,32 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
         summary.requests, a.by_status
     );
     assert_eq!(a.requests, summary.requests);
-    assert!(summary.requests <= bound, "{} requests, bound {bound}", summary.requests);
+    assert!(
+        summary.requests <= bound,
+        "{} requests, bound {bound}",
+        summary.requests
+    );
     assert!(a.violations.is_empty(), "{:?}", a.violations);
     assert_eq!(summary.retries, 0);
     // Input 37 of its batch sits in halves of 100, 50, 25, 13, 6, 3 and 1 inputs: seven 409s;
     // the six other halves and the two other batches are 200s.
-    assert_eq!(a.by_status.get("409").copied(), Some(7), "{:?}", a.by_status);
-    assert_eq!(a.by_status.get("200").copied(), Some(8), "{:?}", a.by_status);
+    assert_eq!(
+        a.by_status.get("409").copied(),
+        Some(7),
+        "{:?}",
+        a.by_status
+    );
+    assert_eq!(
+        a.by_status.get("200").copied(),
+        Some(8),
+        "{:?}",
+        a.by_status
+    );
     assert_eq!(summary.requests, 15);
-    assert!(log.iter().all(|r| r.inputs > 0), "a request without inputs was sent");
+    assert!(
+        log.iter().all(|r| r.inputs > 0),
+        "a request without inputs was sent"
+    );
 
     // The holder keeps its email; the 249 others exist with theirs.
     let records = mock.records("contacts");
@@ -102,7 +126,10 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
         .find(|r| r.properties.get("email").map(String::as_str) == Some(HOLDER_EMAIL))
         .expect("the holder");
     assert_eq!(holder.id, FIRST_RECORD_ID.to_string());
-    assert_eq!(holder.properties.get("firstname").map(String::as_str), Some("Holder"));
+    assert_eq!(
+        holder.properties.get("firstname").map(String::as_str),
+        Some("Holder")
+    );
     assert!(!holder.properties.contains_key("contact_external_id"));
     mock.shutdown().await;
 }
@@ -137,7 +164,10 @@ async fn the_client_never_sends_a_request_without_inputs() {
         .await;
     assert_eq!((summary.created, summary.failed), (6, 1));
     let log = mock.request_log();
-    assert!(log.iter().any(|r| r.status == Some(400) && r.inputs > 1), "the run split");
+    assert!(
+        log.iter().any(|r| r.status == Some(400) && r.inputs > 1),
+        "the run split"
+    );
     assert_eq!(log.len() as u64, summary.requests);
     assert!(log.iter().all(|r| r.inputs > 0), "{log:?}");
     mock.shutdown().await;

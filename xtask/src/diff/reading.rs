@@ -63,17 +63,18 @@ impl Reading {
         new_overlay: Option<&LoadedOverlay>,
         strict: &[Change],
     ) -> Result<Reading> {
-        let read = |spec: &Value, overlay: Option<&LoadedOverlay>| -> Result<(Value, Vec<String>)> {
-            let mut spec = spec.clone();
-            let unmatched = match overlay {
-                Some(loaded) => loaded
-                    .overlay
-                    .apply_where_matching(&mut spec)
-                    .with_context(|| format!("applying {}", loaded.source))?,
-                None => Vec::new(),
+        let read =
+            |spec: &Value, overlay: Option<&LoadedOverlay>| -> Result<(Value, Vec<String>)> {
+                let mut spec = spec.clone();
+                let unmatched = match overlay {
+                    Some(loaded) => loaded
+                        .overlay
+                        .apply_where_matching(&mut spec)
+                        .with_context(|| format!("applying {}", loaded.source))?,
+                    None => Vec::new(),
+                };
+                Ok((spec, unmatched))
             };
-            Ok((spec, unmatched))
-        };
         let (old_read, _) = read(old, old_overlay)?;
         let (new_read, unmatched) = read(new, new_overlay)?;
         let seen = compare::compare(&old_read, &new_read)?;

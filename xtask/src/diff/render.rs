@@ -8,8 +8,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Change, Mark, Report, Subject};
 use super::reading::Reading;
+use super::{Change, Mark, Report, Subject};
 
 /// The report as Markdown: a heading, the counts, one table per subject, and a list of
 /// documentation changes.
@@ -65,7 +65,11 @@ fn markdown_reading(out: &mut String, report: &Report) {
     out.push_str("\n## How we read it: the overlay\n\n");
     let _ = writeln!(out, "{}\n", overlay_sources(reading, "`"));
     if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
-        let _ = writeln!(out, "Read through the overlays, {}\n", counts_read(report, "**", "**"));
+        let _ = writeln!(
+            out,
+            "Read through the overlays, {}\n",
+            counts_read(report, "**", "**")
+        );
     }
     if !reading.actions.is_empty() {
         out.push_str("### Overlay actions\n\n| Change | Target | Detail |\n|---|---|---|\n");
@@ -109,7 +113,9 @@ fn markdown_reading(out: &mut String, report: &Report) {
         out.push('\n');
     }
     if !reading.absorbed.is_empty() {
-        out.push_str("### HubSpot's changes the reading absorbs (the generated crate does not change)\n\n");
+        out.push_str(
+            "### HubSpot's changes the reading absorbs (the generated crate does not change)\n\n",
+        );
         for change in absorbed(report) {
             let _ = writeln!(
                 out,
@@ -131,7 +137,11 @@ fn text_reading(out: &mut String, report: &Report) {
     let _ = writeln!(out, "\nHow we read it: the overlay");
     let _ = writeln!(out, "{}", overlay_sources(reading, ""));
     if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
-        let _ = writeln!(out, "read through the overlays, {}", counts_read(report, "", ""));
+        let _ = writeln!(
+            out,
+            "read through the overlays, {}",
+            counts_read(report, "", "")
+        );
     }
     for action in &reading.actions {
         let _ = writeln!(
