@@ -2,11 +2,16 @@
 //! generated Rust crate.
 //!
 //! This module holds the report's data model, the command-line options and the loading of the
-//! two specs (from files, or from a git revision and the working tree). The comparison itself
-//! is in [`compare`], the request/response reachability of schemas in [`usage`], and the
+//! two specs (from files, or from a git revision and the working tree) and of their overlays.
+//! The comparison itself is in [`compare`], the overlay side ("what we changed in how we read
+//! it") in [`reading`], the request/response reachability of schemas in [`usage`], and the
 //! Markdown and text output in [`render`].
+//!
+//! A spec read from a git revision is read through the overlay committed at that revision (if
+//! any); a spec read from a file, through the working tree's overlay.
 
 pub mod compare;
+pub mod reading;
 pub mod render;
 pub mod usage;
 
@@ -18,6 +23,8 @@ use anyhow::{Context, Result, bail};
 use serde_json::Value;
 
 use crate::generate::SPEC_FILE;
+use crate::overlay::{OVERLAY_FILE, Overlay};
+use reading::{LoadedOverlay, Reading};
 
 /// How a change affects code that calls the generated crate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -110,14 +117,33 @@ pub struct Report {
     pub old_version: Option<String>,
     /// The new spec's `info.version`, when it has one.
     pub new_version: Option<String>,
-    /// Every change, grouped by subject: document, then operations, then schemas.
+    /// What HubSpot changed: every change between the two specs as published, grouped by
+    /// subject: document, then operations, then schemas.
     pub changes: Vec<Change>,
+    /// What we changed in how we read it: the overlays compared, and what they add to or
+    /// hide from [`Report::changes`]. Empty when neither spec is read through an overlay.
+    pub reading: Reading,
 }
 
 impl Report {
-    /// Compares two parsed specs.
+    /// Compares two parsed specs as published, without overlays.
     pub fn new(old: &Spec, new: &Spec) -> Result<Report> {
+        Report::with_overlays(old, new, None, None)
+    }
+
+    /// Compares two parsed specs, each also read through its overlay.
+    pub fn with_overlays(
+        old: &Spec,
+        new: &Spec,
+        old_overlay: Option<&LoadedOverlay>,
+        new_overlay: Option<&LoadedOverlay>,
+    ) -> Result<Report> {
         let changes = compare::compare(&old.value, &new.value)?;
+        let reading = if old_overlay.is_none() && new_overlay.is_none() {
+            Reading::default()
+        } else {
+            Reading::new(&old.value, &new.value, old_overlay, new_overlay, &changes)?
+        };
         let version = |spec: &Spec| {
             spec.value
                 .pointer("/info/version")
@@ -130,12 +156,31 @@ impl Report {
             old_version: version(old),
             new_version: version(new),
             changes,
+            reading,
         })
     }
 
-    /// How many changes carry `mark`.
-    pub fn count(&self, mark: Mark) -> usize {
+    /// How many of HubSpot's changes, in the specs as published, carry `mark`.
+    pub fn count_published(&self, mark: Mark) -> usize {
         self.changes.iter().filter(|c| c.mark == mark).count()
+    }
+
+    /// How many changes that a caller of the generated crate sees carry `mark`: HubSpot's
+    /// changes that the overlay does not absorb, and the changes the overlay itself causes.
+    pub fn count(&self, mark: Mark) -> usize {
+        let hubspot = self
+            .changes
+            .iter()
+            .enumerate()
+            .filter(|(index, c)| c.mark == mark && !self.reading.absorbed.contains(index))
+            .count();
+        hubspot
+            + self
+                .reading
+                .effect
+                .iter()
+                .filter(|c| c.mark == mark)
+                .count()
     }
 
     /// Whether any change breaks callers.
@@ -200,7 +245,7 @@ pub enum Source {
     File(PathBuf),
     /// A file as committed at a git revision. When the file does not exist at that revision
     /// (the spec was copied under a new dated name since), the only `.json` file under
-    /// `openapi/` at that revision is used instead.
+    /// `openapi/` at that revision (overlays aside) is used instead.
     Git {
         /// Any revision `git show` accepts.
         rev: String,
@@ -279,11 +324,38 @@ impl Options {
     }
 }
 
-/// Loads both specs, compares them and renders the report.
+/// The overlay a spec from `source` is read through: the one committed at the revision for
+/// a git source, the working tree's for a file; `None` when there is none.
+pub fn load_overlay(root: &Path, source: &Source) -> Result<Option<LoadedOverlay>> {
+    let (name, text) = match source {
+        Source::Git { rev, .. } => match git_show(root, rev, OVERLAY_FILE)? {
+            Some(text) => (format!("{OVERLAY_FILE} at {rev}"), text),
+            None => return Ok(None),
+        },
+        Source::File(_) => {
+            let path = root.join(OVERLAY_FILE);
+            if !path.exists() {
+                return Ok(None);
+            }
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            (OVERLAY_FILE.to_owned(), text)
+        }
+    };
+    let overlay = Overlay::parse(&name, &text)?;
+    Ok(Some(LoadedOverlay {
+        source: name,
+        overlay,
+    }))
+}
+
+/// Loads both specs and their overlays, compares them and renders the report.
 pub fn run(root: &Path, options: &Options) -> Result<(Report, String)> {
     let old = Spec::load(root, &options.old).context("loading the old spec")?;
     let new = Spec::load(root, &options.new).context("loading the new spec")?;
-    let report = Report::new(&old, &new)?;
+    let old_overlay = load_overlay(root, &options.old).context("loading the old overlay")?;
+    let new_overlay = load_overlay(root, &options.new).context("loading the new overlay")?;
+    let report = Report::with_overlays(&old, &new, old_overlay.as_ref(), new_overlay.as_ref())?;
     let text = match options.format {
         Format::Markdown => render::markdown(&report),
         Format::Text => render::text(&report),
@@ -300,7 +372,7 @@ fn git_show_spec(root: &Path, rev: &str, path: &str) -> Result<(String, String)>
         .with_context(|| format!("listing openapi/ at {rev}"))?;
     let candidates: Vec<&str> = listing
         .lines()
-        .filter(|name| name.ends_with(".json"))
+        .filter(|name| name.ends_with(".json") && !name.ends_with(".overlay.json"))
         .collect();
     match candidates.as_slice() {
         [only] => match git_show(root, rev, only)? {

@@ -91,6 +91,7 @@ pub struct MockConfig {
     pub(crate) schemas: BTreeMap<String, ObjectSchema>,
     pub(crate) max_body_bytes: usize,
     pub(crate) drain_limit_bytes: usize,
+    pub(crate) existing: Vec<(String, Vec<(String, String)>)>,
 }
 
 impl Default for MockConfig {
@@ -111,6 +112,7 @@ impl Default for MockConfig {
             schemas: ObjectSchema::defaults(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             drain_limit_bytes: DEFAULT_DRAIN_LIMIT_BYTES,
+            existing: Vec::new(),
         }
     }
 }
@@ -194,6 +196,24 @@ impl MockConfig {
     /// the schema's [`ObjectSchema::type_id`] is accepted as an alias.
     pub fn object_schema(mut self, name: impl Into<String>, schema: ObjectSchema) -> Self {
         self.schemas.insert(name.into(), schema);
+        self
+    }
+
+    /// Start with this record already stored, as if created before the server started (for
+    /// example a contact whose `email` a test's inputs will collide with). It is identified by
+    /// the first unique property of its type that it sets; it appears in
+    /// [`crate::MockServer::records`] but in no counter or request log.
+    pub fn existing_record<I, K, V>(mut self, object_type: impl Into<String>, properties: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let properties = properties
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        self.existing.push((object_type.into(), properties));
         self
     }
 

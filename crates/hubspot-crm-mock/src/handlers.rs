@@ -286,7 +286,12 @@ async fn upsert(
 
     // Apply.
     let started_at = Utc::now().trunc_subsecs(3);
-    let applied = app.apply(type_name, schema, checked.valid, started_at);
+    let applied = match app.apply(type_name, schema, checked.valid, started_at) {
+        Ok(applied) => applied,
+        Err(conflict) => {
+            return responses::rejection(&Rejection::conflict(type_name, &conflict), out_headers);
+        }
+    };
     entry.applied = applied.created + applied.updated > 0;
     entry.created = applied.created;
     entry.updated = applied.updated;

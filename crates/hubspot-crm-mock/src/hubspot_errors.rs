@@ -1,5 +1,7 @@
 //! HubSpot-shaped error bodies, built from the generated `Error` type: whole-request failures
-//! (validation, authentication, unknown object type, body too large) and the 429 bodies.
+//! (validation, authentication, unknown object type, body too large, unique-value conflicts)
+//! and the 429 bodies. Each carries the fields the published `Error` requires: `category`,
+//! `correlationId` and `message`.
 
 use std::collections::HashMap;
 
@@ -14,6 +16,17 @@ pub const MOCK_PORTAL_ID: u64 = 62_515_981;
 pub(crate) struct Rejection {
     pub status: StatusCode,
     pub body: Box<ErrorBody>,
+}
+
+/// How HubSpot names one record of an object type in messages: `Contact`, `Company`, ...
+fn record_label(type_name: &str) -> String {
+    match type_name {
+        "contacts" => "Contact".to_owned(),
+        "companies" => "Company".to_owned(),
+        "deals" => "Deal".to_owned(),
+        "tickets" => "Ticket".to_owned(),
+        other => format!("Object of type {other}"),
+    }
 }
 
 fn base(category: &str, message: String) -> ErrorBody {
@@ -94,8 +107,39 @@ impl Rejection {
         }
     }
 
-    /// 429 with HubSpot's rate-limit body (no `category`), for the rolling window or the
-    /// daily quota.
+    /// 409 `CONFLICT` for the whole request: an input would give its record a unique value
+    /// that `conflict` says another record holds. `context.existingId` names that record.
+    pub(crate) fn conflict(type_name: &str, conflict: &crate::store::Conflict) -> Self {
+        let (message, context) = match conflict.existing_id {
+            Some(id) => (
+                format!(
+                    "{} already exists. Existing ID: {id}",
+                    record_label(type_name)
+                ),
+                vec![
+                    ("existingId".to_owned(), vec![id.to_string()]),
+                    ("propertyName".to_owned(), vec![conflict.property.clone()]),
+                ],
+            ),
+            None => (
+                format!(
+                    "Two inputs of this batch give {} the value {} for different records",
+                    conflict.property, conflict.value
+                ),
+                vec![("propertyName".to_owned(), vec![conflict.property.clone()])],
+            ),
+        };
+        let mut body = base("CONFLICT", message);
+        body.context = context.into_iter().collect();
+        Rejection {
+            status: StatusCode::CONFLICT,
+            body: Box::new(body),
+        }
+    }
+
+    /// 429 with HubSpot's rate-limit body, for the rolling window or the daily quota. HubSpot's
+    /// own 429 bodies have been seen without a `category`; the published `Error` requires one,
+    /// so the mock sends `RATE_LIMITS` (the client reads either).
     pub(crate) fn rate_limited(daily: bool) -> Self {
         let (message, policy) = if daily {
             ("You have reached your daily limit.", "DAILY")
@@ -109,6 +153,7 @@ impl Rejection {
             status: StatusCode::TOO_MANY_REQUESTS,
             body: Box::new(ErrorBody {
                 status: Some("error".to_owned()),
+                category: Some("RATE_LIMITS".to_owned()),
                 message: Some(message.to_owned()),
                 error_type: Some("RATE_LIMIT".to_owned()),
                 correlation_id: Some(uuid::Uuid::new_v4()),

@@ -42,20 +42,29 @@
 //!    `2-123`, configured with [`MockConfig::object_schema`]); otherwise 400 `Unable to infer
 //!    object type from: ...`.
 //! 7. Whole-request rules, each a 400 `VALIDATION_ERROR` with nothing applied: JSON that does
-//!    not match the schema (missing `inputs`, `id` or `properties`, a non-string value), more
+//!    not match the schema (missing `id` or `properties`, a non-string value), more
 //!    than 100 inputs, an `idProperty` that is not unique, duplicate ids (HubSpot's message and
 //!    `context.ids`).
 //! 8. Per-input rules (an unknown property, an invalid email): when every failed input has an
 //!    `objectWriteTraceId`, the valid inputs are applied and the answer is 207 with one
 //!    `StandardError` per failed input (`context.objectWriteTraceId`); otherwise the whole
 //!    batch fails with 400 and nothing is applied.
-//! 9. Upsert by (object type, id property, value); emails lower-cased; 200 with results in a
-//!    seed-determined order that is never the input order, each with `new`, `createdAt`,
-//!    `updatedAt`, the echoed `objectWriteTraceId`, and `properties` holding every schema
-//!    property (null when unset), `hs_object_id`, `createdate` and `lastmodifieddate`.
+//!    A body without `inputs`, or with `inputs: []`, is answered 200 `COMPLETE` with no
+//!    results, as HubSpot does.
+//! 9. Upsert by (object type, id property, value); emails lower-cased. When an input would
+//!    give its record a unique value (the `email` of contacts, or any unique property) that
+//!    another record holds or another input of the batch claims, the whole request is answered
+//!    409 `CONFLICT` (`Contact already exists. Existing ID: <id>`, `context.existingId`) and
+//!    nothing is applied. Otherwise 200 with results in a seed-determined order that is never
+//!    the input order, each with `new`, `createdAt`, `updatedAt`, the echoed
+//!    `objectWriteTraceId`, and `properties` holding the properties the input wrote plus
+//!    `hs_object_id`, `createdate` and `lastmodifieddate`, every value a string.
 //! 10. A fault that strikes after applying ([`Fault::AfterApply`], [`Fault::TruncatedBody`]).
 //!
-//! Response bodies are the generated types of `hubspot-crm-api`, so they match the spec.
+//! Response bodies are built from the generated types of `hubspot-crm-api`, and stay within
+//! HubSpot's published schema (the spec in `openapi/`, not the overlay the client reads it
+//! through): every required field, string property values, a `category` on every error.
+//! `tests/published_schema.rs` checks each response class against it.
 //! `GET /__mock/objects/{objectType}` returns the stored records as JSON (mock-only).
 
 #![warn(missing_docs)]

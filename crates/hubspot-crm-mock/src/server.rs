@@ -16,7 +16,7 @@ use crate::error::MockError;
 use crate::handlers;
 use crate::rate_limit::{RateLimiter, lock};
 use crate::schema::{ObjectSchema, Schemas};
-use crate::store::{Applied, Store, StoredRecord};
+use crate::store::{Applied, Conflict, Store, StoredRecord};
 use crate::validation::CheckedInput;
 
 /// How long [`MockServer::shutdown`] waits for open requests before dropping them.
@@ -36,14 +36,14 @@ pub(crate) struct App {
 
 impl App {
     /// Apply checked inputs under the store lock (held for this call only, never across an
-    /// await).
+    /// await); nothing is applied on a unique-value conflict.
     pub(crate) fn apply(
         &self,
         type_name: &str,
         schema: &ObjectSchema,
         inputs: Vec<CheckedInput>,
         now: DateTime<Utc>,
-    ) -> Applied {
+    ) -> Result<Applied, Conflict> {
         lock(&self.store).apply(type_name, schema, inputs, now)
     }
 
@@ -72,14 +72,16 @@ pub(crate) async fn start(config: MockConfig) -> Result<MockServer, MockError> {
         addr: config.addr,
         source,
     })?;
+    let schemas = Schemas::new(&config.schemas);
+    let store = existing_records(&schemas, &config.existing)?;
     let (stop, stopped) = watch::channel(false);
     let app = std::sync::Arc::new(App {
-        schemas: Schemas::new(&config.schemas),
+        schemas,
         limiter: RateLimiter::new(config.rate_limit, config.plan, config.daily_quota),
         activity: Activity::default(),
         next_index: AtomicU64::new(0),
         shutdown: stopped.clone(),
-        store: Mutex::new(Store::default()),
+        store: Mutex::new(store),
         config,
     });
     let router = handlers::router(std::sync::Arc::clone(&app));
@@ -103,6 +105,61 @@ pub(crate) async fn start(config: MockConfig) -> Result<MockServer, MockError> {
         stop,
         task: Some(task),
     })
+}
+
+/// A store holding the records of [`MockConfig::existing_record`].
+fn existing_records(
+    schemas: &Schemas,
+    existing: &[(String, Vec<(String, String)>)],
+) -> Result<Store, MockError> {
+    let mut store = Store::default();
+    let now = Utc::now();
+    for (index, (object_type, properties)) in existing.iter().enumerate() {
+        let fail = |reason: String| MockError::ExistingRecord {
+            object_type: object_type.clone(),
+            index,
+            reason,
+        };
+        let (type_name, schema) = schemas
+            .resolve(object_type)
+            .ok_or_else(|| fail("the mock has no such object type".to_owned()))?;
+        let normalised: Vec<(String, String)> = properties
+            .iter()
+            .map(|(name, value)| {
+                let value = if schema.is_email(name) {
+                    value.trim().to_lowercase()
+                } else {
+                    value.clone()
+                };
+                (name.clone(), value)
+            })
+            .collect();
+        let (id_property, id_value) = schema
+            .unique_properties
+            .iter()
+            .find_map(|unique| normalised.iter().find(|(name, _)| name == unique))
+            .cloned()
+            .ok_or_else(|| {
+                fail(format!(
+                    "it sets none of the unique properties of {type_name}"
+                ))
+            })?;
+        let input = CheckedInput {
+            id_property,
+            id_value,
+            properties: normalised,
+            trace_id: None,
+        };
+        store
+            .apply(type_name, schema, vec![input], now)
+            .map_err(|conflict| {
+                fail(format!(
+                    "{} {} is taken by another record",
+                    conflict.property, conflict.value
+                ))
+            })?;
+    }
+    Ok(store)
 }
 
 impl MockServer {

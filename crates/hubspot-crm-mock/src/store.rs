@@ -52,6 +52,19 @@ pub(crate) struct Applied {
     pub updated: usize,
 }
 
+/// Why a batch cannot be applied: an input would give its record a unique value that another
+/// record holds (HubSpot's whole-request 409 `CONFLICT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Conflict {
+    /// The unique property.
+    pub property: String,
+    /// The value the input would take.
+    pub value: String,
+    /// The record that holds it, or `None` when another input of the same batch claims it
+    /// for a record that does not exist yet.
+    pub existing_id: Option<u64>,
+}
+
 /// Every record of every object type. Callers hold its lock only while applying one batch.
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -72,19 +85,87 @@ fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+impl TypeStore {
+    fn holder(&self, property: &str, value: &str) -> Option<u64> {
+        self.index
+            .get(property)
+            .and_then(|by_value| by_value.get(value))
+            .copied()
+    }
+
+    /// The first input that would take a unique value held by another record (stored, or
+    /// claimed by an earlier input of the batch). Empty values clear a property and never
+    /// conflict.
+    fn conflict(&self, schema: &ObjectSchema, inputs: &[CheckedInput]) -> Option<Conflict> {
+        /// The record an input writes: a stored one, or the n-th new record of the batch.
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        enum Target {
+            Stored(u64),
+            New(usize),
+        }
+        let mut claimed: HashMap<(&str, &str), Target> = HashMap::new();
+        let mut news: HashMap<(&str, &str), usize> = HashMap::new();
+        for input in inputs {
+            let key = (input.id_property.as_str(), input.id_value.as_str());
+            let target = match self.holder(key.0, key.1) {
+                Some(id) => Target::Stored(id),
+                None => {
+                    let next = news.len();
+                    Target::New(*news.entry(key).or_insert(next))
+                }
+            };
+            for (name, value) in &input.properties {
+                if value.is_empty() || !schema.is_unique(name) {
+                    continue;
+                }
+                if let Some(holder) = self.holder(name, value)
+                    && target != Target::Stored(holder)
+                {
+                    return Some(Conflict {
+                        property: name.clone(),
+                        value: value.clone(),
+                        existing_id: Some(holder),
+                    });
+                }
+                match claimed.get(&(name.as_str(), value.as_str())) {
+                    Some(&other) if other != target => {
+                        return Some(Conflict {
+                            property: name.clone(),
+                            value: value.clone(),
+                            existing_id: match other {
+                                Target::Stored(id) => Some(id),
+                                Target::New(_) => None,
+                            },
+                        });
+                    }
+                    Some(_) => {}
+                    None => {
+                        claimed.insert((name, value), target);
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
 impl Store {
-    /// Create or update one record per input of `type_name`, and build its result.
+    /// Create or update one record per input of `type_name`, and build its result; or,
+    /// when an input would take a unique value that belongs to another record, apply nothing.
     pub(crate) fn apply(
         &mut self,
         type_name: &str,
         schema: &ObjectSchema,
         inputs: Vec<CheckedInput>,
         now: DateTime<Utc>,
-    ) -> Applied {
+    ) -> Result<Applied, Conflict> {
         let store = match self.types.get_mut(type_name) {
             Some(s) => s,
             None => self.types.entry(type_name.to_owned()).or_default(),
         };
+        if let Some(conflict) = store.conflict(schema, &inputs) {
+            return Err(conflict);
+        }
         let mut applied = Applied {
             results: Vec::with_capacity(inputs.len()),
             ..Applied::default()
@@ -115,6 +196,7 @@ impl Store {
                 continue; // unreachable: the index only names stored records
             };
             record.updated_at = now;
+            let mut written = Vec::with_capacity(input.properties.len());
             for (name, value) in input.properties {
                 if schema.is_unique(&name) {
                     let by_value = store.index.entry(name.clone()).or_default();
@@ -123,8 +205,11 @@ impl Store {
                     {
                         by_value.remove(old);
                     }
-                    by_value.entry(value.clone()).or_insert(id);
+                    if !value.is_empty() {
+                        by_value.insert(value.clone(), id);
+                    }
                 }
+                written.push((name.clone(), value.clone()));
                 record.properties.insert(name, value);
             }
             if new {
@@ -134,9 +219,9 @@ impl Store {
             }
             applied
                 .results
-                .push(result_for(id, new, record, schema, input.trace_id));
+                .push(result_for(id, new, record, written, input.trace_id));
         }
-        applied
+        Ok(applied)
     }
 
     /// The records of `type_name`, by ascending id.
@@ -158,29 +243,28 @@ impl Store {
     }
 }
 
-/// The result HubSpot returns for a record: every schema property (null when unset), the
-/// stored values, and `hs_object_id`, `createdate`, `lastmodifieddate`.
+/// The result HubSpot's batch write returns for a record: the properties the input wrote (as
+/// stored: emails lower-cased), and the ones HubSpot sets itself, `hs_object_id`, `createdate`
+/// and `lastmodifieddate`; every value a string, as the published schema says. Properties the
+/// input did not write are not listed (HubSpot's read responses list them as `null`; its
+/// write responses do not).
 fn result_for(
     id: u64,
     new: bool,
     record: &Record,
-    schema: &ObjectSchema,
+    written: Vec<(String, String)>,
     trace_id: Option<String>,
 ) -> SimplePublicUpsertObject {
-    let mut properties: HashMap<String, Option<String>> =
-        HashMap::with_capacity(schema.properties.len() + record.properties.len() + 3);
-    for name in &schema.properties {
-        properties.insert(name.clone(), None);
-    }
-    for (name, value) in &record.properties {
-        properties.insert(name.clone(), Some(value.clone()));
-    }
-    properties.insert("hs_object_id".to_owned(), Some(id.to_string()));
-    properties.insert("createdate".to_owned(), Some(timestamp(record.created_at)));
-    properties.insert(
-        "lastmodifieddate".to_owned(),
-        Some(timestamp(record.updated_at)),
-    );
+    let set_by_hubspot = [
+        ("hs_object_id", id.to_string()),
+        ("createdate", timestamp(record.created_at)),
+        ("lastmodifieddate", timestamp(record.updated_at)),
+    ];
+    let properties = written
+        .into_iter()
+        .chain(set_by_hubspot.map(|(name, value)| (name.to_owned(), value)))
+        .map(|(name, value)| (name, Some(value)))
+        .collect();
     SimplePublicUpsertObject {
         archived: false,
         archived_at: None,

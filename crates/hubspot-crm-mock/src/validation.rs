@@ -4,9 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use hubspot_crm_api::types::{
-    BatchInputSimplePublicObjectBatchInputUpsert, ErrorDetail, StandardError,
-};
+use hubspot_crm_api::types::{ErrorDetail, SimplePublicObjectBatchInputUpsert, StandardError};
 
 use crate::hubspot_errors::{MOCK_PORTAL_ID, Rejection};
 use crate::schema::ObjectSchema;
@@ -36,6 +34,22 @@ pub(crate) struct CheckedBatch {
     pub valid: Vec<CheckedInput>,
     /// One error per failed input (each carries a trace id), for a 207.
     pub failed: Vec<StandardError>,
+}
+
+/// The request body as read. The published schema requires `inputs`, but HubSpot answers a
+/// body without it (or with `inputs: []`) 200 `COMPLETE` with no results, and so does the mock.
+#[derive(serde::Deserialize)]
+struct RequestBody {
+    #[serde(default)]
+    inputs: Option<Vec<SimplePublicObjectBatchInputUpsert>>,
+}
+
+/// The `links` of a per-input error: the published `StandardError` requires the field.
+pub(crate) fn error_links() -> impl IntoIterator<Item = (String, String)> {
+    [(
+        "knowledge-base".to_owned(),
+        "https://knowledge.hubspot.com/properties/create-and-edit-properties".to_owned(),
+    )]
 }
 
 /// Why one input is invalid.
@@ -97,15 +111,15 @@ pub(crate) fn check_batch(
     type_name: &str,
     schema: &ObjectSchema,
 ) -> Result<CheckedBatch, Rejection> {
-    let batch: BatchInputSimplePublicObjectBatchInputUpsert = serde_json::from_slice(body)
-        .map_err(|e| {
-            Rejection::validation(format!(
-                "Invalid input JSON on line {}, column {}: {e}",
-                e.line(),
-                e.column()
-            ))
-        })?;
-    let received = batch.inputs.len();
+    let batch: RequestBody = serde_json::from_slice(body).map_err(|e| {
+        Rejection::validation(format!(
+            "Invalid input JSON on line {}, column {}: {e}",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let inputs = batch.inputs.unwrap_or_default();
+    let received = inputs.len();
     if received > MAX_INPUTS {
         return Err(Rejection::validation_with_context(
             format!(
@@ -119,7 +133,7 @@ pub(crate) fn check_batch(
 
     // Whole-request rules first: the id property of every input, then duplicate ids.
     let mut keyed = Vec::with_capacity(received);
-    for input in batch.inputs {
+    for input in inputs {
         let id_property = match input.id_property.as_deref() {
             Some(p) => p,
             None => schema.id_property_default().ok_or_else(|| {
@@ -232,6 +246,7 @@ pub(crate) fn check_batch(
                     ),
                 ]),
                 errors: problems.iter().map(InputProblem::detail).collect(),
+                links: error_links().into_iter().collect(),
                 ..StandardError::default()
             }),
             None => untraced_problems.extend(problems),

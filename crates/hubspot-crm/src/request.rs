@@ -1,6 +1,6 @@
 //! One request of a bulk run, from first attempt to final verdict: token, pacer, send,
 //! classify, retry (per [`crate::retry`]), token refresh on 401, and the bisection of a
-//! whole-batch 400.
+//! whole-batch 400 or 409.
 //!
 //! # Bisection
 //! When HubSpot rejects a whole request of several inputs with a 400 (one bad record without a
@@ -8,6 +8,9 @@
 //! that are sent again separately. Halves that succeed are done; halves that fail split again,
 //! until the bad inputs fail alone. One bad record in 100 costs about 2 × log2(100) ≈ 14 extra
 //! requests and the other 99 succeed. A 400 on a single input is that input's failure.
+//! A 409 `CONFLICT` (an input would give its record a unique value another record holds, such
+//! as an `email` upserted by a custom unique property) is split the same way; on a single
+//! input it is final, with HubSpot's category and message, and never retried.
 //!
 //! A 400 whose cause every input shares is not split: HubSpot's "Unable to perform
 //! update/upsert by non-unique ... property ..." (the `idProperty` is not a unique property),
@@ -301,9 +304,13 @@ async fn run_unit_inner(
                         );
                         return fail_all(report, items, &info, None);
                     }
-                    if status == 400 && items.len() > 1 {
+                    // A whole-request 400 (one bad input without trace ids) or 409 (one
+                    // input would take another record's unique value) is split until only
+                    // the inputs that cause it fail; on one input it is final.
+                    if matches!(status, 400 | 409) && items.len() > 1 {
                         tracing::info!(
                             inputs = items.len(),
+                            status,
                             "whole request rejected; splitting it"
                         );
                         let second = items.split_off(items.len() / 2);

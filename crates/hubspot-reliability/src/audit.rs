@@ -4,10 +4,10 @@
 //! A request is identified by the set of `objectWriteTraceId`s in its body (the client gives
 //! every input one, stable across retries and bisection halves). A request whose set was sent
 //! before is a *retry*. The rules checked:
-//! - after a 400 on one input, or a 403, 404, 409, 422 or `DAILY` 429, none of its inputs is
-//!   ever sent again;
-//! - after a 400 on several inputs, its inputs are only sent again in strict subsets (the
-//!   bisection halves), never as the same request;
+//! - after a 400 or 409 on one input, or a 403, 404, 422 or `DAILY` 429, none of its inputs
+//!   is ever sent again;
+//! - after a 400 or 409 on several inputs, its inputs are only sent again in strict subsets
+//!   (the bisection halves), never as the same request;
 //! - a request's inputs get at most two 401s (the first, then one retry with a refreshed
 //!   token) and nothing is sent after the second;
 //! - no request is sent more than `max_attempts` times (plus one resend after a 401 refresh).
@@ -32,7 +32,7 @@ pub struct Audit {
     /// Requests that did not end in a readable 200/207: another status, a closed connection,
     /// or a fault that spoiled the body (truncated, malformed, stalled).
     pub not_ok: u64,
-    /// Whole-request 400s on more than one input (each answered by bisection).
+    /// Whole-request 400s and 409s on more than one input (each answered by bisection).
     pub bisected: u64,
     /// Broken rules, in words.
     pub violations: Vec<String>,
@@ -40,8 +40,8 @@ pub struct Audit {
 
 /// Statuses that end a request's inputs for good.
 fn final_status(r: &RequestRecord) -> bool {
-    matches!(r.status, Some(403 | 404 | 409 | 422))
-        || (r.status == Some(400) && r.trace_ids.len() == 1)
+    matches!(r.status, Some(403 | 404 | 422))
+        || (matches!(r.status, Some(400 | 409)) && r.trace_ids.len() == 1)
         || r.fault == Some(Fault::DailyLimit429)
 }
 
@@ -93,7 +93,7 @@ pub fn audit(log: &[RequestRecord], max_attempts: u32) -> Audit {
                 && (set == *whole || !set.is_subset(whole))
             {
                 a.violations.push(format!(
-                    "request #{} resent input {id} of the whole-batch 400 #{by} other than as a bisection half",
+                    "request #{} resent input {id} of the whole-batch 400/409 #{by} other than as a bisection half",
                     r.index
                 ));
             }
@@ -124,7 +124,7 @@ pub fn audit(log: &[RequestRecord], max_attempts: u32) -> Audit {
                 ended.insert(id, r.index);
             }
         }
-        if r.status == Some(400) && key.len() > 1 {
+        if matches!(r.status, Some(400 | 409)) && key.len() > 1 {
             a.bisected += 1;
             for id in &key {
                 split.insert(id, (r.index, set.clone()));

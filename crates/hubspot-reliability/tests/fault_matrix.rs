@@ -48,6 +48,7 @@ const DUPLICATES: Mix = Mix {
     duplicate_every: Some(97),
     invalid_email_every: None,
     non_unique_every: None,
+    conflict_every: None,
 };
 
 /// A token provider whose token "expires" at its `expire_at`-th use and is renewed on a 401.
@@ -206,6 +207,16 @@ fn classes() -> Vec<Class> {
             ..class("whole-batch 400 from one bad record", FaultPlan::none())
         },
         Class {
+            mix: Mix {
+                conflict_every: Some(997),
+                ..DUPLICATES
+            },
+            ..class(
+                "whole-batch 409 from one record taking another's email",
+                FaultPlan::none(),
+            )
+        },
+        Class {
             expiring_token: true,
             ..class("401 fixed by a token refresh", FaultPlan::none())
         },
@@ -214,6 +225,7 @@ fn classes() -> Vec<Class> {
                 duplicate_every: Some(97),
                 invalid_email_every: Some(211),
                 non_unique_every: Some(1999),
+                conflict_every: None,
             },
             expiring_token: true,
             ..class(
@@ -319,6 +331,11 @@ async fn run_class(c: &Class) -> Result<Figures, Vec<String>> {
     if c.expiring_token {
         mock = mock.valid_tokens([TOKEN_FIRST, TOKEN_RENEWED]);
     }
+    // The contacts whose emails the conflicting inputs take exist before the run.
+    let owners = inputs::conflict_owners(N, c.mix);
+    for email in &owners {
+        mock = mock.existing_record("contacts", [("email", email.as_str())]);
+    }
     let mock = mock.start().await.expect("mock starts");
     let provider = Arc::new(Expiring {
         uses: AtomicU64::new(0),
@@ -397,9 +414,14 @@ async fn run_class(c: &Class) -> Result<Figures, Vec<String>> {
 
     // Only the bad records fail, and they fail for their own reason.
     for (o, kind) in outcomes.iter().zip(&kinds) {
-        let expected_failure = matches!(kind, Kind::InvalidEmail | Kind::NonUnique);
-        match (&o.kind, expected_failure) {
-            (OutcomeKind::Failed { category, .. }, true) if category == "VALIDATION_ERROR" => {}
+        let expected_failure = match kind {
+            Kind::InvalidEmail | Kind::NonUnique => Some("VALIDATION_ERROR"),
+            Kind::Conflict => Some("CONFLICT"),
+            Kind::Valid | Kind::Duplicate => None,
+        };
+        match (&o.kind, expected_failure.is_some()) {
+            (OutcomeKind::Failed { category, .. }, true)
+                if Some(category.as_str()) == expected_failure => {}
             (OutcomeKind::NotAttempted { reason }, _)
                 if c.daily && *reason == NotAttemptedReason::DailyLimitReached => {}
             (OutcomeKind::Failed { category, .. }, false)
@@ -420,7 +442,15 @@ async fn run_class(c: &Class) -> Result<Figures, Vec<String>> {
     // The mock holds exactly the successful inputs applied in order.
     settle(&mock, summary.requests).await;
     let expected = state::expected(&inputs, &outcomes);
-    let (actual, twice) = state::actual(&mock);
+    let (mut actual, twice) = state::actual(&mock);
+    // The contacts that existed before the run stay as they were: the conflicting inputs
+    // never touched them.
+    for email in &owners {
+        match actual.remove(email) {
+            Some(props) if props.is_empty() => {}
+            other => problems.push(format!("existing contact {email} ended as {other:?}")),
+        }
+    }
     if !twice.is_empty() {
         problems.push(format!("records created twice: {twice:?}"));
     }

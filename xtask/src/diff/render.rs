@@ -3,10 +3,12 @@
 //! Both put the counts first, then one block per subject (the document, each operation, each
 //! schema) with its breaking changes before its compatible ones, and gather the
 //! documentation-only changes in a last block so that they do not crowd the one screen a
-//! reviewer reads.
+//! reviewer reads. HubSpot's changes come first; the overlay side ("how we read it") follows
+//! in a section of its own.
 
 use std::fmt::Write as _;
 
+use super::reading::Reading;
 use super::{Change, Mark, Report, Subject};
 
 /// The report as Markdown: a heading, the counts, one table per subject, and a list of
@@ -21,6 +23,7 @@ pub fn markdown(report: &Report) -> String {
     );
     if report.changes.is_empty() {
         out.push_str("No changes.\n");
+        markdown_reading(&mut out, report);
         return out;
     }
     let _ = writeln!(out, "{}\n", counts(report, "**", "**"));
@@ -49,7 +52,155 @@ pub fn markdown(report: &Report) -> String {
             let _ = writeln!(out, "- {subject}: {location}");
         }
     }
+    markdown_reading(&mut out, report);
     out
+}
+
+/// The overlay section of the Markdown report; nothing when the reading is unchanged.
+fn markdown_reading(out: &mut String, report: &Report) {
+    let reading = &report.reading;
+    if reading.is_empty() {
+        return;
+    }
+    out.push_str("\n## How we read it: the overlay\n\n");
+    let _ = writeln!(out, "{}\n", overlay_sources(reading, "`"));
+    if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
+        let _ = writeln!(
+            out,
+            "Read through the overlays, {}\n",
+            counts_read(report, "**", "**")
+        );
+    }
+    if !reading.actions.is_empty() {
+        out.push_str("### Overlay actions\n\n| Change | Target | Detail |\n|---|---|---|\n");
+        for action in &reading.actions {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                action.kind,
+                cell(&action.target),
+                cell(&action.detail)
+            );
+        }
+        out.push('\n');
+    }
+    if !reading.unmatched.is_empty() {
+        out.push_str("### Actions that match nothing in the new spec\n\n");
+        for target in &reading.unmatched {
+            let _ = writeln!(
+                out,
+                "- `{target}`: `cargo xtask generate` refuses the overlay until this action is fixed"
+            );
+        }
+        out.push('\n');
+    }
+    if !reading.effect.is_empty() {
+        out.push_str("### What the reading changes for callers\n\n| Mark | Where | Change | Detail |\n|---|---|---|---|\n");
+        for change in &reading.effect {
+            let mark = match change.mark {
+                Mark::Breaking => "**breaking**".to_owned(),
+                other => other.to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "| {mark} | {}, {} | {} | {} |",
+                heading(&change.subject, "`"),
+                cell(&location(change, "`")),
+                change.kind,
+                cell(&change.detail)
+            );
+        }
+        out.push('\n');
+    }
+    if !reading.absorbed.is_empty() {
+        out.push_str(
+            "### HubSpot's changes the reading absorbs (the generated crate does not change)\n\n",
+        );
+        for change in absorbed(report) {
+            let _ = writeln!(
+                out,
+                "- {}, {}: {}",
+                heading(&change.subject, "`"),
+                location(change, "`"),
+                change.detail
+            );
+        }
+    }
+}
+
+/// The overlay section of the text report.
+fn text_reading(out: &mut String, report: &Report) {
+    let reading = &report.reading;
+    if reading.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nHow we read it: the overlay");
+    let _ = writeln!(out, "{}", overlay_sources(reading, ""));
+    if !reading.effect.is_empty() || !reading.absorbed.is_empty() {
+        let _ = writeln!(
+            out,
+            "read through the overlays, {}",
+            counts_read(report, "", "")
+        );
+    }
+    for action in &reading.actions {
+        let _ = writeln!(
+            out,
+            "  action {:<8} {}: {}",
+            action.kind,
+            action.target,
+            action.detail.replace('→', "->")
+        );
+    }
+    for target in &reading.unmatched {
+        let _ = writeln!(
+            out,
+            "  UNMATCHED       {target}: matches nothing in the new spec; generate refuses it"
+        );
+    }
+    for change in &reading.effect {
+        let mark = match change.mark {
+            Mark::Breaking => "BREAKING".to_owned(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {mark:<10}  {}, {}: {} - {}",
+            heading(&change.subject, ""),
+            location(change, ""),
+            change.kind,
+            change.detail.replace('→', "->")
+        );
+    }
+    for change in absorbed(report) {
+        let _ = writeln!(
+            out,
+            "  absorbed    {}, {}: {} (the generated crate does not change)",
+            heading(&change.subject, ""),
+            location(change, ""),
+            change.detail.replace('→', "->")
+        );
+    }
+}
+
+fn overlay_sources(reading: &Reading, quote: &str) -> String {
+    let name = |source: &Option<String>| match source {
+        Some(source) => format!("{quote}{source}{quote}"),
+        None => "none".to_owned(),
+    };
+    format!(
+        "Old overlay: {}; new overlay: {}.",
+        name(&reading.old_source),
+        name(&reading.new_source)
+    )
+}
+
+fn absorbed(report: &Report) -> impl Iterator<Item = &Change> {
+    report
+        .reading
+        .absorbed
+        .iter()
+        .filter_map(|&index| report.changes.get(index))
 }
 
 /// The report as indented plain text.
@@ -60,6 +211,7 @@ pub fn text(report: &Report) -> String {
     let _ = writeln!(out, "new spec: {}", report.new_source);
     if report.changes.is_empty() {
         out.push_str("\nNo changes.\n");
+        text_reading(&mut out, report);
         return out;
     }
     let _ = writeln!(out, "{}", counts(report, "", ""));
@@ -91,6 +243,7 @@ pub fn text(report: &Report) -> String {
             );
         }
     }
+    text_reading(&mut out, report);
     out
 }
 
@@ -102,6 +255,24 @@ fn title(report: &Report) -> String {
 }
 
 fn counts(report: &Report, strong: &str, end: &str) -> String {
+    let reading_matters = !report.reading.effect.is_empty() || !report.reading.absorbed.is_empty();
+    let breaking = report.count_published(Mark::Breaking);
+    let verdict = if reading_matters {
+        "in the schema as HubSpot publishes it (what callers of the generated crate see follows the overlay, below)"
+    } else if breaking > 0 {
+        "callers of the generated crate must change their code"
+    } else {
+        "existing callers keep compiling"
+    };
+    format!(
+        "{strong}{breaking} breaking{end}, {} compatible, {} documentation: {verdict}.",
+        report.count_published(Mark::Compatible),
+        report.count_published(Mark::Documentation)
+    )
+}
+
+/// The counts of what callers of the generated crate see, through the overlays.
+fn counts_read(report: &Report, strong: &str, end: &str) -> String {
     let breaking = report.count(Mark::Breaking);
     let verdict = if breaking > 0 {
         "callers of the generated crate must change their code"
