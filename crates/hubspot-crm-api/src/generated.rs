@@ -40,14 +40,8 @@ pub mod types {
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///When the batch was requested (RFC 3339). Often absent.
         #[serde(
             rename = "requestedAt",
@@ -86,14 +80,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<StandardError>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///How many inputs failed; the length of `errors`.
         #[serde(
             rename = "numErrors",
@@ -136,11 +124,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name; for duplicate ids, `ids` lists them.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -166,14 +151,8 @@ pub mod types {
         )]
         pub group_name: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -213,11 +192,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         ///Details by name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -252,10 +228,7 @@ pub mod types {
         ///The kind of warning.
         pub category: ::std::string::String,
         ///Details of the warning, by name.
-        pub context: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        pub context: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What the warning says.
         pub message: ::std::string::String,
     }
@@ -289,7 +262,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///Property values to write, by property name. Every value is a string, whatever the property's type.
-        pub properties: ::std::collections::HashMap<
+        pub properties: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::string::String,
         >,
@@ -333,7 +306,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///The record's property values by name. A property with no value comes back as `null`.
-        pub properties: ::std::collections::HashMap<
+        pub properties: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::option::Option<::std::string::String>,
         >,
@@ -341,9 +314,9 @@ pub mod types {
         #[serde(
             rename = "propertiesWithHistory",
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: indexmap :: IndexMap::is_empty"
         )]
-        pub properties_with_history: ::std::collections::HashMap<
+        pub properties_with_history: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<ValueWithTimestamp>,
         >,
@@ -377,11 +350,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name. `objectWriteTraceId` holds the trace id of the failed input.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -392,14 +362,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -513,10 +477,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             requested_at: ::std::result::Result<
@@ -561,10 +522,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -668,10 +626,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             num_errors: ::std::result::Result<
@@ -735,10 +690,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -856,7 +808,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -879,10 +831,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -935,7 +884,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1002,10 +951,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1109,7 +1055,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1155,7 +1101,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1238,10 +1184,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1271,10 +1214,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1332,10 +1272,7 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1389,10 +1326,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1447,14 +1381,14 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::option::Option<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
             properties_with_history: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<super::ValueWithTimestamp>,
                 >,
@@ -1568,7 +1502,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::option::Option<::std::string::String>,
                     >,
@@ -1585,7 +1519,7 @@ pub mod types {
             pub fn properties_with_history<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<super::ValueWithTimestamp>,
                     >,
@@ -1684,7 +1618,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1699,10 +1633,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -1748,7 +1679,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1787,10 +1718,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2051,6 +1979,7 @@ Version: 2026-03*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::hooks::Inner,
 }
 impl Client {
     /// Create a new client.
@@ -2058,7 +1987,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::hooks::Inner) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -2066,7 +1995,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -2074,14 +2003,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::hooks::Inner,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::hooks::Inner> for Client {
     fn api_version() -> &'static str {
         "2026-03"
     }
@@ -2091,11 +2025,17 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::hooks::Inner {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::hooks::Inner>,
+    {}
+};
 impl Client {
     /**Create or update a batch of records by a unique property
 

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hubspot_crm_api::types::SimplePublicUpsertObject;
+use indexmap::IndexMap;
 
 use crate::schema::ObjectSchema;
 use crate::validation::CheckedInput;
@@ -167,8 +168,8 @@ fn result_for(
     schema: &ObjectSchema,
     trace_id: Option<String>,
 ) -> SimplePublicUpsertObject {
-    let mut properties: HashMap<String, Option<String>> =
-        HashMap::with_capacity(schema.properties.len() + record.properties.len() + 3);
+    let mut properties: IndexMap<String, Option<String>> =
+        IndexMap::with_capacity(schema.properties.len() + record.properties.len() + 3);
     for name in &schema.properties {
         properties.insert(name.clone(), None);
     }
@@ -189,7 +190,7 @@ fn result_for(
         new,
         object_write_trace_id: trace_id,
         properties,
-        properties_with_history: HashMap::new(),
+        properties_with_history: IndexMap::new(),
         updated_at: record.updated_at,
         url: None,
         warnings: Vec::new(),
