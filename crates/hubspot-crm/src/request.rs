@@ -158,10 +158,14 @@ async fn run_unit_inner(
         let failure: Failure;
         let info: FailureInfo;
         match reply {
-            Reply::Success { headers, body } => {
+            Reply::Success {
+                status,
+                headers,
+                body,
+            } => {
                 shared.pacer.observe(&headers);
                 let correlation = header_correlation(&headers);
-                tracing::debug!(status = "2xx", "response");
+                tracing::debug!(status, "response");
                 shared.budget.on_success(paid);
                 paid = None;
                 let refs: Vec<&UpsertInput> = items.iter().map(Item::input).collect();

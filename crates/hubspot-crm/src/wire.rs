@@ -46,6 +46,7 @@ pub(crate) struct Wire {
 pub(crate) enum Reply {
     /// A 2xx whose body decoded as the generated success type.
     Success {
+        status: u16,
         headers: HeaderMap,
         body: BatchResponseSimplePublicUpsertObjectWithErrors,
     },
@@ -116,8 +117,10 @@ fn sort(result: ApiResult, head: Option<ResponseHead>) -> Reply {
     let head_parts = |head: Option<ResponseHead>| head.map(|h| (h.status.as_u16(), h.headers));
     match result {
         Ok(value) => {
+            let status = value.status().as_u16();
             let headers = head_parts(head).map_or_else(|| value.headers().clone(), |(_, h)| h);
             Reply::Success {
+                status,
                 headers,
                 body: value.into_inner(),
             }
