@@ -3,8 +3,8 @@
 //!
 //! `xtask/src/generate.rs` names [`Inner`] as progenitor's inner type and asks for hooks the
 //! crate must supply (`HooksMode::Expected`); every generated operation then calls, in order:
-//! - `pre`: sets `Authorization` from the client's [`Auth`] (a fixed header value, or a
-//!   [`TokenSource`] asked before each request);
+//! - `pre`: sets `Authorization` (a fixed header value given to [`Inner::authorization`], or
+//!   one asked of the [`TokenSource`] given to [`Inner::token_source`] before each request);
 //! - `exec`: sends the request, through reqwest, or through the [`Exec`] installed with
 //!   [`Inner::exec`] (a seam for tests and middleware: responses can be built without sockets
 //!   with `reqwest::Response::from(http::Response<_>)`);
@@ -42,7 +42,7 @@ pub trait Exec: Send + Sync + 'static {
 
 /// How the client authorizes its requests. Its `Debug` never shows the header value.
 #[derive(Clone, Default)]
-pub enum Auth {
+enum Auth {
     /// No `Authorization` header (or one set on the `reqwest::Client`'s default headers).
     #[default]
     None,

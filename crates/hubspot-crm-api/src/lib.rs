@@ -12,4 +12,4 @@ mod generated;
 pub mod hooks;
 
 pub use generated::*;
-pub use hooks::{Auth, Exec, Inner, LastResponse, ResponseHead, TokenSource};
+pub use hooks::{Exec, Inner, LastResponse, ResponseHead, TokenSource};
