@@ -10,7 +10,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow};
-use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -204,9 +204,22 @@ fn settings() -> GenerationSettings {
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_derive("schemars::JsonSchema")
-        .with_derive("PartialEq");
+        .with_derive("PartialEq")
+        // The client's state, for its hooks: how it authorizes (a fixed token or a token
+        // source asked per request), what sends (reqwest, or a test seam below the generated
+        // code) and where response heads are recorded. Hand-written in hubspot-crm-api/src/hooks.rs.
+        .with_inner_type(INNER_TYPE.parse().expect("INNER_TYPE is a Rust path"))
+        // That module implements `ClientHooks` (pre: Authorization; exec: the seam; post:
+        // status and headers before the body is read); a missing impl is a compile error.
+        .with_hooks(HooksMode::Expected)
+        // Property maps keep the order they were written and read in: request bodies are
+        // deterministic and `hubspot-crm` uses the generated map as its `Properties`.
+        .with_map_type("::indexmap::IndexMap");
     settings
 }
+
+/// The generated client's inner type, defined by hand beside the generated code.
+const INNER_TYPE: &str = "crate::hooks::Inner";
 
 /// Runs progenitor, turning its panics (it asserts on specs it cannot handle) into errors.
 fn generate_tokens(spec: &openapiv3::OpenAPI) -> Result<proc_macro2::TokenStream> {

@@ -41,14 +41,8 @@ pub mod types {
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///When the batch was requested (RFC 3339). Often absent.
         #[serde(
             rename = "requestedAt",
@@ -87,14 +81,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<StandardError>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///How many inputs failed; the length of `errors`.
         #[serde(
             rename = "numErrors",
@@ -137,11 +125,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name; for duplicate ids, `ids` lists them.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -167,14 +152,8 @@ pub mod types {
         )]
         pub group_name: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -214,11 +193,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         ///Details by name.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -253,10 +229,7 @@ pub mod types {
         ///The kind of warning.
         pub category: ::std::string::String,
         ///Details of the warning, by name.
-        pub context: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        pub context: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What the warning says.
         pub message: ::std::string::String,
     }
@@ -290,7 +263,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///Property values to write, by property name. Every value is a string, whatever the property's type.
-        pub properties: ::std::collections::HashMap<
+        pub properties: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::string::String,
         >,
@@ -334,7 +307,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///Property values of the record by name, each a string: the properties the input wrote and a few HubSpot sets itself, such as `hs_object_id`, `createdate` and `lastmodifieddate`.
-        pub properties: ::std::collections::HashMap<
+        pub properties: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::option::Option<::std::string::String>,
         >,
@@ -342,9 +315,9 @@ pub mod types {
         #[serde(
             rename = "propertiesWithHistory",
             default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
+            skip_serializing_if = ":: indexmap :: IndexMap::is_empty"
         )]
-        pub properties_with_history: ::std::collections::HashMap<
+        pub properties_with_history: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<ValueWithTimestamp>,
         >,
@@ -378,11 +351,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name. `objectWriteTraceId` holds the trace id of the failed input.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub context: ::std::collections::HashMap<
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub context: ::indexmap::IndexMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -393,14 +363,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(
-            default,
-            skip_serializing_if = ":: std :: collections :: HashMap::is_empty"
-        )]
-        pub links: ::std::collections::HashMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
+        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -514,10 +478,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             requested_at: ::std::result::Result<
@@ -562,10 +523,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -669,10 +627,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             num_errors: ::std::result::Result<
@@ -736,10 +691,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -857,7 +809,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -880,10 +832,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -936,7 +885,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1003,10 +952,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1110,7 +1056,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1156,7 +1102,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1239,10 +1185,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1272,10 +1215,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1333,10 +1273,7 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1390,10 +1327,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1448,14 +1382,14 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::option::Option<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
             properties_with_history: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<super::ValueWithTimestamp>,
                 >,
@@ -1569,7 +1503,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::option::Option<::std::string::String>,
                     >,
@@ -1586,7 +1520,7 @@ pub mod types {
             pub fn properties_with_history<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<super::ValueWithTimestamp>,
                     >,
@@ -1685,7 +1619,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::std::collections::HashMap<
+                ::indexmap::IndexMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1700,10 +1634,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ::std::string::String,
-                >,
+                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -1749,7 +1680,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
+                    ::indexmap::IndexMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1788,10 +1719,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        ::std::string::String,
-                    >,
+                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2052,6 +1980,7 @@ Version: 2026-03*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
+    pub(crate) inner: crate::hooks::Inner,
 }
 impl Client {
     /// Create a new client.
@@ -2059,7 +1988,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str) -> Self {
+    pub fn new(baseurl: &str, inner: crate::hooks::Inner) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(15u64);
@@ -2067,7 +1996,7 @@ impl Client {
         };
         #[cfg(target_arch = "wasm32")]
         let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap())
+        Self::new_with_client(baseurl, client.build().unwrap(), inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
@@ -2075,14 +2004,19 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new_with_client(baseurl: &str, client: reqwest::Client) -> Self {
+    pub fn new_with_client(
+        baseurl: &str,
+        client: reqwest::Client,
+        inner: crate::hooks::Inner,
+    ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
             client,
+            inner,
         }
     }
 }
-impl ClientInfo<()> for Client {
+impl ClientInfo<crate::hooks::Inner> for Client {
     fn api_version() -> &'static str {
         "2026-03"
     }
@@ -2092,11 +2026,17 @@ impl ClientInfo<()> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &() {
-        &()
+    fn inner(&self) -> &crate::hooks::Inner {
+        &self.inner
     }
 }
-impl ClientHooks<()> for &Client {}
+const _: () = {
+    #[allow(dead_code)]
+    fn assert_client_hooks()
+    where
+        Client: ClientHooks<crate::hooks::Inner>,
+    {}
+};
 impl Client {
     /**Create or update a batch of records by a unique property
 

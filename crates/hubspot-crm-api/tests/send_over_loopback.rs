@@ -4,7 +4,7 @@
 use hubspot_crm_api::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
 };
-use hubspot_crm_api::{Client, Error};
+use hubspot_crm_api::{Client, Error, Inner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -75,7 +75,7 @@ fn one_input() -> BatchInputSimplePublicObjectBatchInputUpsert {
 #[tokio::test]
 async fn a_207_is_a_success_that_carries_errors() {
     let (base, request) = respond_once("207 Multi-Status", fixture("batch_207.json")).await;
-    let client = Client::new(&base);
+    let client = Client::new(&base, Inner::new());
     let response = client
         .batch_upsert()
         .object_type("contacts")
@@ -101,7 +101,7 @@ async fn a_207_is_a_success_that_carries_errors() {
 #[tokio::test]
 async fn a_200_decodes_into_the_same_type_with_no_errors() {
     let (base, _request) = respond_once("200 OK", fixture("batch_200.json")).await;
-    let response = Client::new(&base)
+    let response = Client::new(&base, Inner::new())
         .batch_upsert()
         .object_type("contacts")
         .body(one_input())
@@ -120,7 +120,7 @@ async fn a_429_is_an_error_response_with_headers_and_policy() {
         fixture("error_429_ten_secondly.json"),
     )
     .await;
-    let err = Client::new(&base)
+    let err = Client::new(&base, Inner::new())
         .batch_upsert()
         .object_type("contacts")
         .body(one_input())
@@ -142,7 +142,7 @@ async fn a_429_is_an_error_response_with_headers_and_policy() {
 async fn a_400_is_an_error_response_with_the_duplicate_ids() {
     let (base, _request) =
         respond_once("400 Bad Request", fixture("error_400_duplicates.json")).await;
-    let err = Client::new(&base)
+    let err = Client::new(&base, Inner::new())
         .batch_upsert()
         .object_type("contacts")
         .body(one_input())

@@ -3,10 +3,9 @@
 //! and the 429 bodies. Each carries the fields the published `Error` requires: `category`,
 //! `correlationId` and `message`.
 
-use std::collections::HashMap;
-
 use http::StatusCode;
 use hubspot_crm_api::types::Error as ErrorBody;
+use indexmap::IndexMap;
 
 /// The portal id the mock pretends to be, quoted in messages that name one.
 pub const MOCK_PORTAL_ID: u64 = 62_515_981;
@@ -51,7 +50,7 @@ impl Rejection {
     /// 400 `VALIDATION_ERROR` with a message and a context entry.
     pub(crate) fn validation_with_context(message: String, key: &str, values: Vec<String>) -> Self {
         let mut r = Rejection::validation(message);
-        r.body.context = HashMap::from([(key.to_owned(), values)]);
+        r.body.context = IndexMap::from([(key.to_owned(), values)]);
         r
     }
 

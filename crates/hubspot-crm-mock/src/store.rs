@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hubspot_crm_api::types::SimplePublicUpsertObject;
+use indexmap::IndexMap;
 
 use crate::schema::ObjectSchema;
 use crate::validation::CheckedInput;
@@ -273,7 +274,7 @@ fn result_for(
         new,
         object_write_trace_id: trace_id,
         properties,
-        properties_with_history: HashMap::new(),
+        properties_with_history: IndexMap::new(),
         updated_at: record.updated_at,
         url: None,
         warnings: Vec::new(),

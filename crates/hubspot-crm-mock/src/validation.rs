@@ -2,9 +2,10 @@
 //! inputs, a unique `idProperty`, no duplicate ids) and per-input rules (known properties,
 //! valid emails), deciding between a 207 partial success and a whole-batch 400.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use hubspot_crm_api::types::{ErrorDetail, SimplePublicObjectBatchInputUpsert, StandardError};
+use indexmap::IndexMap;
 
 use crate::hubspot_errors::{MOCK_PORTAL_ID, Rejection};
 use crate::schema::ObjectSchema;
@@ -75,7 +76,7 @@ impl InputProblem {
         ErrorDetail {
             code: Some(self.code.to_owned()),
             message: Some(self.message.clone()),
-            context: HashMap::from([("propertyName".to_owned(), vec![self.property.clone()])]),
+            context: IndexMap::from([("propertyName".to_owned(), vec![self.property.clone()])]),
             ..ErrorDetail::default()
         }
     }
@@ -238,7 +239,7 @@ pub(crate) fn check_batch(
                 status: Some("error".to_owned()),
                 category: Some("VALIDATION_ERROR".to_owned()),
                 message: Some(property_values_message(&problems)),
-                context: HashMap::from([
+                context: IndexMap::from([
                     ("objectWriteTraceId".to_owned(), vec![trace_id]),
                     (
                         "propertyName".to_owned(),

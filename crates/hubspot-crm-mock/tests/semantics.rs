@@ -504,7 +504,11 @@ async fn generated_client_talks_to_the_mock() {
         )
         .build()
         .expect("client");
-    let client = hubspot_crm_api::Client::new_with_client(&mock.base_url(), http);
+    let client = hubspot_crm_api::Client::new_with_client(
+        &mock.base_url(),
+        http,
+        hubspot_crm_api::Inner::new(),
+    );
     let body = BatchInputSimplePublicObjectBatchInputUpsert {
         inputs: vec![SimplePublicObjectBatchInputUpsert {
             id: "gen@x.com".into(),

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::Stream;
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use futures::future::BoxFuture;
+use hubspot_crm_api::{Inner, TokenSource};
+use reqwest::header::HeaderValue;
 
 use crate::auth::{AccessToken, StaticToken, TokenProvider};
 use crate::bulk::BulkRun;
@@ -16,7 +18,7 @@ use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::rate_limit::{Pacer, RateLimit};
 use crate::retry::{RetryBudget, RetryPolicy};
-use crate::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, HttpTransport, Transport};
+use crate::wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Wire};
 
 /// HubSpot's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
@@ -51,10 +53,8 @@ pub struct Client {
 /// What every request and bulk run of a client shares.
 pub(crate) struct Shared {
     pub(crate) base_url: String,
-    pub(crate) connect_timeout: Duration,
-    pub(crate) timeout: Duration,
-    pub(crate) user_agent: String,
-    pub(crate) transport: Arc<dyn Transport>,
+    /// The one wire path: the generated client over the shared `reqwest::Client`.
+    pub(crate) wire: Wire,
     pub(crate) tokens: Arc<dyn TokenProvider>,
     pub(crate) retry: RetryPolicy,
     pub(crate) budget: RetryBudget,
@@ -102,45 +102,40 @@ impl Client {
         self.bulk_upsert(object_type, futures::stream::iter(inputs))
     }
 
-    /// The escape hatch: the generated client for single calls, authenticated with the current
-    /// token (marked sensitive), with this client's timeouts and no redirects. It does not
-    /// pace, retry or refresh the token.
+    /// The escape hatch: the generated client for single calls, sharing this client's
+    /// connection pool, timeouts and refusal of redirects. Before each request it asks this
+    /// client's token provider for the current token (marked sensitive); it does not pace,
+    /// retry or refresh the token. Fails now when the current token cannot be sent.
     pub async fn api(&self) -> Result<hubspot_crm_api::Client, Error> {
         let token = self.inner.tokens.token().await?;
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, token.header_value()?);
-        // A client is cheap to build and shares nothing with ours but its settings.
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(self.inner.user_agent.clone())
-            .connect_timeout(self.inner.connect_timeout)
-            .timeout(self.inner.timeout)
-            .build()
-            .map_err(|e| Error::Transport {
-                message: format!("could not build the HTTP client: {e}"),
-            })?;
+        token.header_value()?;
+        let source = ProviderSource(self.inner.tokens.clone());
         Ok(hubspot_crm_api::Client::new_with_client(
             &self.inner.base_url,
-            http,
+            self.inner.wire.http.clone(),
+            Inner::new().token_source(Arc::new(source)),
         ))
     }
 
+    /// A client whose requests go through `exec` instead of sockets, for the engine's
+    /// paused-time tests.
     #[cfg(test)]
-    pub(crate) fn with_transport(
-        transport: Arc<dyn Transport>,
+    pub(crate) fn with_exec(
+        exec: Arc<dyn hubspot_crm_api::Exec>,
         retry: RetryPolicy,
         limit: RateLimit,
         concurrency: usize,
         tokens: Arc<dyn TokenProvider>,
     ) -> Client {
+        let base_url = "http://fake.invalid".to_string();
         Client {
             inner: Arc::new(Shared {
-                base_url: "http://fake.invalid".into(),
-                connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-                timeout: DEFAULT_TIMEOUT,
-                user_agent: DEFAULT_USER_AGENT.into(),
-                transport,
+                wire: Wire {
+                    http: reqwest::Client::new(),
+                    base_url: base_url.clone(),
+                    exec: Some(exec),
+                },
+                base_url,
                 tokens,
                 budget: retry.new_budget(),
                 retry,
@@ -148,6 +143,18 @@ impl Client {
                 concurrency: concurrency.max(1),
             }),
         }
+    }
+}
+
+/// The token provider as the generated client's token source (for [`Client::api`]).
+struct ProviderSource(Arc<dyn TokenProvider>);
+
+impl TokenSource for ProviderSource {
+    fn authorization(&self) -> BoxFuture<'_, Result<HeaderValue, String>> {
+        Box::pin(async move {
+            let token = self.0.token().await.map_err(|e| e.to_string())?;
+            token.header_value().map_err(|e| e.to_string())
+        })
     }
 }
 
@@ -287,7 +294,7 @@ impl ClientBuilder {
             )
         })?;
         let http = reqwest::Client::builder()
-            .user_agent(self.user_agent.clone())
+            .user_agent(self.user_agent)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             // Never follow redirects: the Authorization header must not travel to another host,
@@ -295,17 +302,15 @@ impl ClientBuilder {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| Error::invalid("client configuration", e.to_string()))?;
-        let transport = Arc::new(HttpTransport {
+        let wire = Wire {
             http,
             base_url: base_url.clone(),
-        });
+            exec: None,
+        };
         Ok(Client {
             inner: Arc::new(Shared {
                 base_url,
-                connect_timeout: self.connect_timeout,
-                timeout: self.timeout,
-                user_agent: self.user_agent,
-                transport,
+                wire,
                 tokens,
                 budget: self.retry.new_budget(),
                 retry: self.retry,

@@ -337,6 +337,7 @@ impl Coordinator {
                         message: format!("the request task ended abnormally: {e}"),
                         correlation_id: None,
                         retried: item.sends > 1,
+                        error: None,
                     };
                     report.done.push((item, kind));
                 }
@@ -391,6 +392,7 @@ impl Coordinator {
                 ),
                 correlation_id: None,
                 retried: item.sends > 1,
+                error: None,
             };
             stopped.push((item, kind));
         }

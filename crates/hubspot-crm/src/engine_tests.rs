@@ -1,5 +1,9 @@
-//! Bulk-run tests against a fake transport under tokio's paused time: duplicates, retries
+//! Bulk-run tests against a fake HubSpot under tokio's paused time: duplicates, retries
 //! with their waits, token refresh, 429 pauses and cancellation, without sockets or sleeps.
+//!
+//! The fake sits below the generated client, as its `Exec` hook: requests are built and
+//! encoded by the generated `batch_upsert()`, and the fake's answers, built with
+//! `reqwest::Response::from(http::Response<_>)`, are decoded by it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -9,8 +13,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
+use hubspot_crm_api::Exec;
 use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::AUTHORIZATION;
 use serde_json::json;
 use tokio::time::Instant;
 
@@ -19,10 +24,9 @@ use crate::client::Client;
 use crate::error::Error;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
-use crate::outcome::{NotAttemptedReason, OutcomeKind, RecordOutcome};
+use crate::outcome::{HubSpotError, NotAttemptedReason, OutcomeKind, RecordOutcome};
 use crate::rate_limit::RateLimit;
 use crate::retry::RetryPolicy;
-use crate::transport::{RawResponse, SendError, Transport};
 
 /// A canned answer for one request.
 #[derive(Clone)]
@@ -46,7 +50,7 @@ struct FakeHubSpot {
 }
 
 impl FakeHubSpot {
-    fn answer(&self, body: &BatchInputSimplePublicObjectBatchInputUpsert) -> RawResponse {
+    fn answer(&self, body: &BatchInputSimplePublicObjectBatchInputUpsert) -> reqwest::Response {
         let mut store = self.store.lock().expect("store");
         let mut results = Vec::new();
         for input in body.inputs.iter().rev() {
@@ -65,27 +69,35 @@ impl FakeHubSpot {
         }
         let body = json!({"completedAt": "2024-08-15T17:09:13.648Z",
             "startedAt": "2024-08-15T17:09:13.648Z", "status": "COMPLETE", "results": results});
-        RawResponse {
-            status: 200,
-            headers: HeaderMap::new(),
-            body: Bytes::from(body.to_string()),
-        }
+        status(200, body, vec![])
     }
 }
 
-struct FakeTransport(Arc<FakeHubSpot>);
+/// The fake HubSpot as the generated client's `Exec` hook.
+struct FakeExec(Arc<FakeHubSpot>);
 
-impl Transport for FakeTransport {
-    fn send(
+impl Exec for FakeExec {
+    fn exec(
         &self,
-        _object_type: &ObjectType,
-        body: Bytes,
-        authorization: HeaderValue,
-    ) -> BoxFuture<'static, Result<RawResponse, SendError>> {
+        request: reqwest::Request,
+    ) -> BoxFuture<'static, reqwest::Result<reqwest::Response>> {
         let fake = self.0.clone();
         Box::pin(async move {
+            assert_eq!(
+                request.url().path(),
+                "/crm/objects/2026-03/contacts/batch/upsert"
+            );
+            let authorization = request
+                .headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let bytes = request
+                .body()
+                .and_then(reqwest::Body::as_bytes)
+                .expect("the generated client sends a complete JSON body");
             let body: BatchInputSimplePublicObjectBatchInputUpsert =
-                serde_json::from_slice(&body).expect("the engine sends a valid body");
+                serde_json::from_slice(bytes).expect("the engine sends a valid body");
             fake.requests.fetch_add(1, Ordering::SeqCst);
             let keys: Vec<String> = body.inputs.iter().map(|i| i.id.to_lowercase()).collect();
             {
@@ -103,7 +115,7 @@ impl Transport for FakeTransport {
                 .retain(|k| !keys.contains(k));
             let canned = fake.script.lock().expect("script").pop_front().flatten();
             if let Some(valid) = fake.valid_token
-                && authorization.to_str().ok() != Some(&format!("Bearer {valid}"))
+                && authorization.as_deref() != Some(&format!("Bearer {valid}"))
             {
                 return Ok(status(
                     401,
@@ -113,23 +125,47 @@ impl Transport for FakeTransport {
             }
             match canned {
                 Some(Canned::Status(code, body, headers)) => Ok(status(code, body, headers)),
-                Some(Canned::Timeout) => Err(SendError::Timeout),
+                Some(Canned::Timeout) => Err(timeout_error().await),
                 None => Ok(fake.answer(&body)),
             }
         })
     }
 }
 
-fn status(code: u16, body: serde_json::Value, headers: Vec<(&'static str, String)>) -> RawResponse {
-    let mut map = HeaderMap::new();
+/// A response with `code`, `headers` and the JSON `body`, built without a socket.
+fn status(
+    code: u16,
+    body: serde_json::Value,
+    headers: Vec<(&'static str, String)>,
+) -> reqwest::Response {
+    let mut response = http::Response::builder()
+        .status(code)
+        .header("content-type", "application/json");
     for (k, v) in headers {
-        map.insert(k, v.parse().expect("header"));
+        response = response.header(k, v);
     }
-    RawResponse {
-        status: code,
-        headers: map,
-        body: Bytes::from(body.to_string()),
-    }
+    reqwest::Response::from(
+        response
+            .body(body.to_string())
+            .expect("a valid canned response"),
+    )
+}
+
+/// The error reqwest gives when its timeout strikes: one whose source is a timed-out I/O
+/// error (reqwest offers no constructor, so it comes from reading a body that times out).
+async fn timeout_error() -> reqwest::Error {
+    let body = reqwest::Body::wrap_stream(futures::stream::once(async {
+        Err::<Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no response within the timeout",
+        ))
+    }));
+    let error = reqwest::Response::from(http::Response::new(body))
+        .bytes()
+        .await
+        .expect_err("the body times out");
+    assert!(error.is_timeout());
+    error
 }
 
 fn fake_client(
@@ -137,8 +173,8 @@ fn fake_client(
     policy: RetryPolicy,
     tokens: Arc<dyn TokenProvider>,
 ) -> Client {
-    Client::with_transport(
-        Arc::new(FakeTransport(fake.clone())),
+    Client::with_exec(
+        Arc::new(FakeExec(fake.clone())),
         policy,
         RateLimit::new(1000, Duration::from_secs(10)),
         4,
@@ -265,6 +301,10 @@ async fn a_400_is_never_retried_and_a_single_input_fails_alone() {
         .bulk_upsert_iter(ObjectType::contacts(), contacts(1))
         .collect_all()
         .await;
+    let error: hubspot_crm_api::types::Error = serde_json::from_value(
+        json!({"category": "VALIDATION_ERROR", "message": "bad", "correlationId": "6f1b3c9e-0000-4000-8000-000000000001"}),
+    )
+    .expect("a generated Error");
     assert_eq!(
         outcomes[0].kind,
         OutcomeKind::Failed {
@@ -272,6 +312,7 @@ async fn a_400_is_never_retried_and_a_single_input_fails_alone() {
             message: "bad".into(),
             correlation_id: Some("6f1b3c9e-0000-4000-8000-000000000001".into()),
             retried: false,
+            error: Some(Box::new(HubSpotError::Request(error))),
         }
     );
     assert_eq!((summary.requests, summary.retries), (1, 0));

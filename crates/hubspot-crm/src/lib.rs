@@ -42,9 +42,21 @@
 //! - [`rate_limit`]: the rolling-window pacer and what it learns from HubSpot.
 //! - [`scheduler`]: batches of 100 and the duplicate rule (later inputs are held back).
 //! - `request` (internal): one request from first attempt to verdict, and bisection of
-//!   whole-batch 400s.
+//!   whole-batch 400s; `wire` (internal): the one wire path, through the generated client;
+//!   `mapping` (internal): results and errors back to their inputs.
 //! - `engine` (internal): the bulk coordinator; [`bulk`]: the [`BulkRun`] handle.
 //! - [`outcome`]: [`RecordOutcome`], [`Progress`], [`Summary`]. [`error`]: [`Error`].
+//!
+//! # One wire path
+//! Every request a bulk run sends goes through the generated client of [`api`]: the
+//! `batch_upsert()` builder with a generated `BatchInputSimplePublicObjectBatchInputUpsert`
+//! body (an [`UpsertInput`] wraps the generated input type), and every response is decoded by
+//! it, into `BatchResponseSimplePublicUpsertObjectWithErrors` or the generated `Error`. This
+//! crate adds policy (batching, pacing, retry, token refresh, mapping results back to inputs)
+//! and never reads or writes HubSpot's JSON itself. The generated client's hooks
+//! (`hubspot_crm_api::hooks`) set each request's `Authorization` and record each response's
+//! status and headers before its body is read. Outcomes carry the generated results and
+//! errors ([`OutcomeKind::record`], [`OutcomeKind::hubspot_error`]).
 //!
 //! The generated client and its types are re-exported as [`api`]; [`Client::api`] hands out an
 //! authenticated generated client for single calls.
@@ -67,7 +79,7 @@ pub mod rate_limit;
 mod request;
 pub mod retry;
 pub mod scheduler;
-mod transport;
+mod wire;
 
 /// The generated client crate: `api::Client`, `api::types::*`.
 pub use hubspot_crm_api as api;
@@ -79,8 +91,10 @@ pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY};
 pub use error::{Error, ErrorKind};
 pub use input::UpsertInput;
 pub use object_type::ObjectType;
-pub use outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary};
+pub use outcome::{
+    HubSpotError, NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary,
+};
 pub use properties::Properties;
 pub use rate_limit::{Plan, RateLimit};
 pub use retry::RetryPolicy;
-pub use transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

@@ -7,98 +7,43 @@
 //! and finally reports it failed, so no input is ever dropped. `errors` is read from every
 //! success body, 200 included, because HubSpot's 2026-09 version moves them there.
 //!
-//! # Why the bulk path does not decode into the generated types
-//! The success body is decoded into [`UpsertResponse`], a private slim view of the generated
-//! `BatchResponseSimplePublicUpsertObjectWithErrors`, and not into the generated type itself.
-//! Each result of the generated type carries a `properties` map (HubSpot, and the mock, echo
-//! a dozen properties per record) and three timestamps parsed into `chrono` dates; decoding
-//! them was about a fifth of the client's CPU time in the client-overhead benchmark
-//! (BENCHMARKS.md), and mapping needs none of it. The slim view reads only what mapping uses:
-//! each result's `id`, `new` and `objectWriteTraceId` (borrowed from the body when it has no
-//! escapes), and keeps `properties` as the raw JSON text, parsed only for a result that must
-//! be matched by its id property's value. `errors` is still decoded with the generated
-//! `StandardError`. The fields the generated type requires and mapping does not read
-//! (`completedAt`, `startedAt`, `status`; per result `archived`, `createdAt`, `updatedAt`,
-//! `properties`) must still be present, as serde's `IgnoredAny`, so a body that lacks one is
-//! still a decode failure; their values are skipped without being checked. Single calls
-//! ([`Client::api`](crate::Client::api)) keep the generated types.
+//! The body is the generated `BatchResponseSimplePublicUpsertObjectWithErrors`, decoded by the
+//! generated client; each matched result and error moves, whole, into its input's outcome.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
-use hubspot_crm_api::types::StandardError;
+use hubspot_crm_api::types::{
+    BatchResponseSimplePublicUpsertObjectWithErrors, SimplePublicUpsertObject, StandardError,
+};
 use rustc_hash::FxHashMap;
-use serde::Deserialize;
-use serde::de::IgnoredAny;
-use serde_json::value::RawValue;
 
 use crate::input::UpsertInput;
-
-/// The parts of a batch upsert success body that mapping reads (see the module doc).
-#[derive(Debug, Deserialize)]
-pub(crate) struct UpsertResponse<'a> {
-    #[serde(rename = "completedAt")]
-    _completed_at: IgnoredAny,
-    #[serde(rename = "startedAt")]
-    _started_at: IgnoredAny,
-    #[serde(rename = "status")]
-    _status: IgnoredAny,
-    #[serde(borrow)]
-    results: Vec<UpsertResult<'a>>,
-    #[serde(default)]
-    errors: Vec<StandardError>,
-}
-
-/// One result of [`UpsertResponse`]: the generated `SimplePublicUpsertObject`, slimmed.
-#[derive(Debug, Deserialize)]
-struct UpsertResult<'a> {
-    id: String,
-    new: bool,
-    #[serde(rename = "objectWriteTraceId", default, borrow)]
-    object_write_trace_id: Option<Text<'a>>,
-    /// The raw JSON of the result's properties, parsed only when mapping falls back to them.
-    #[serde(borrow)]
-    properties: &'a RawValue,
-    #[serde(rename = "archived")]
-    _archived: IgnoredAny,
-    #[serde(rename = "createdAt")]
-    _created_at: IgnoredAny,
-    #[serde(rename = "updatedAt")]
-    _updated_at: IgnoredAny,
-}
-
-/// A string borrowed from the body when it holds no escape sequence, copied otherwise.
-#[derive(Debug, Deserialize)]
-struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
-
-impl UpsertResult<'_> {
-    /// The result's properties; empty when they are not a map of strings (or nulls).
-    fn property_map(&self) -> HashMap<String, Option<String>> {
-        serde_json::from_str(self.properties.get()).unwrap_or_default()
-    }
-}
 
 /// Inputs by (id property, lower-cased id value), for results without a usable trace id.
 type ById<'a> = HashMap<(Option<&'a str>, String), Vec<usize>>;
 
-/// Decodes a success body into its slim view.
-pub(crate) fn decode(body: &[u8]) -> Result<UpsertResponse<'_>, serde_json::Error> {
-    serde_json::from_slice(body)
-}
-
 /// What the response says about one input.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ItemResult {
-    /// Created (`new: true`) or updated.
-    Applied { record_id: String, created: bool },
+    /// Created (`new: true`) or updated: HubSpot's result for the input.
+    Applied(Box<SimplePublicUpsertObject>),
     /// A per-input error.
-    Rejected { category: String, message: String },
+    Rejected(Box<StandardError>),
     /// Neither a result nor an error names this input.
     Unaccounted,
 }
 
+impl ItemResult {
+    fn is_unaccounted(&self) -> bool {
+        matches!(self, ItemResult::Unaccounted)
+    }
+}
+
 /// Maps `body` onto `inputs` (each with its trace id set); one entry per input, same order.
-pub(crate) fn map_response(inputs: &[&UpsertInput], body: UpsertResponse<'_>) -> Vec<ItemResult> {
+pub(crate) fn map_response(
+    inputs: &[&UpsertInput],
+    body: BatchResponseSimplePublicUpsertObjectWithErrors,
+) -> Vec<ItemResult> {
     let mut out = vec![ItemResult::Unaccounted; inputs.len()];
     let by_trace: FxHashMap<&str, usize> = inputs
         .iter()
@@ -111,9 +56,9 @@ pub(crate) fn map_response(inputs: &[&UpsertInput], body: UpsertResponse<'_>) ->
     for result in body.results {
         let index = result
             .object_write_trace_id
-            .as_ref()
-            .and_then(|t| by_trace.get(t.0.as_ref()).copied())
-            .filter(|i| out[*i] == ItemResult::Unaccounted)
+            .as_deref()
+            .and_then(|t| by_trace.get(t).copied())
+            .filter(|i| out[*i].is_unaccounted())
             .or_else(|| {
                 let by_id = by_id.get_or_insert_with(|| {
                     let mut map = ById::new();
@@ -124,86 +69,83 @@ pub(crate) fn map_response(inputs: &[&UpsertInput], body: UpsertResponse<'_>) ->
                     }
                     map
                 });
-                let mut properties = None;
                 // Fall back to the id property's value, then to HubSpot's record id.
                 by_id.iter().find_map(|((prop, id), candidates)| {
                     let value = match prop {
-                        Some(p) => properties
-                            .get_or_insert_with(|| result.property_map())
-                            .get(*p)
-                            .cloned()
-                            .flatten(),
-                        None => Some(result.id.clone()),
-                    }?;
+                        Some(p) => result.properties.get(*p)?.as_deref()?,
+                        None => result.id.as_str(),
+                    };
                     if value.to_lowercase() != *id {
                         return None;
                     }
                     candidates
                         .iter()
                         .copied()
-                        .find(|i| out[*i] == ItemResult::Unaccounted)
+                        .find(|i| out[*i].is_unaccounted())
                 })
             });
         if let Some(i) = index {
-            out[i] = ItemResult::Applied {
-                record_id: result.id,
-                created: result.new,
-            };
+            out[i] = ItemResult::Applied(Box::new(result));
         }
     }
 
     let mut unmatched_errors = Vec::new();
-    for error in &body.errors {
+    for error in body.errors {
         let index = error
             .context
             .get("objectWriteTraceId")
             .into_iter()
             .flatten()
             .find_map(|t| by_trace.get(t.as_str()).copied())
-            .filter(|i| out[*i] == ItemResult::Unaccounted);
+            .filter(|i| out[*i].is_unaccounted());
         match index {
-            Some(i) => out[i] = rejected(error),
+            Some(i) => out[i] = ItemResult::Rejected(Box::new(error)),
             None => unmatched_errors.push(error),
         }
     }
     // One error nobody claims and one input nobody answered: they belong together.
     let unaccounted: Vec<usize> = (0..out.len())
-        .filter(|i| out[*i] == ItemResult::Unaccounted)
+        .filter(|i| out[*i].is_unaccounted())
         .collect();
-    if let ([error], [i]) = (unmatched_errors.as_slice(), unaccounted.as_slice()) {
-        out[*i] = rejected(error);
+    if let ([_], [i]) = (unmatched_errors.as_slice(), unaccounted.as_slice()) {
+        let i = *i;
+        if let Some(error) = unmatched_errors.pop() {
+            out[i] = ItemResult::Rejected(Box::new(error));
+        }
     }
     out
-}
-
-fn rejected(error: &StandardError) -> ItemResult {
-    ItemResult::Rejected {
-        category: error
-            .category
-            .clone()
-            .unwrap_or_else(|| "UNKNOWN".to_string()),
-        message: error
-            .message
-            .clone()
-            .unwrap_or_else(|| "HubSpot gave no message".to_string()),
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use hubspot_crm_api::types::{
-        BatchResponseSimplePublicUpsertObjectWithErrors, SimplePublicUpsertObject,
-    };
     use proptest::prelude::*;
 
-    /// Maps a generated body the way the engine does: as JSON, through the slim view.
+    /// Decodes the JSON of `body` as the generated type, as the generated client does.
+    fn decode(
+        bytes: &[u8],
+    ) -> Result<BatchResponseSimplePublicUpsertObjectWithErrors, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// Maps a generated body the way the engine does, after a round trip through its JSON.
     fn map(
         inputs: &[&UpsertInput],
         body: &BatchResponseSimplePublicUpsertObjectWithErrors,
     ) -> Vec<ItemResult> {
         let bytes = serde_json::to_vec(body).expect("body serializes");
-        map_response(inputs, decode(&bytes).expect("slim view decodes"))
+        map_response(inputs, decode(&bytes).expect("generated type decodes"))
+    }
+
+    /// (record id, created) of each applied input, `None` for the others.
+    fn applied(mapped: &[ItemResult]) -> Vec<Option<(String, bool)>> {
+        mapped
+            .iter()
+            .map(|r| match r {
+                ItemResult::Applied(record) => Some((record.id.clone(), record.new)),
+                _ => None,
+            })
+            .collect()
     }
 
     pub(crate) fn result(
@@ -267,17 +209,8 @@ pub(crate) mod tests {
             vec![],
         );
         assert_eq!(
-            map(&refs, &b),
-            vec![
-                ItemResult::Applied {
-                    record_id: "10".into(),
-                    created: false
-                },
-                ItemResult::Applied {
-                    record_id: "11".into(),
-                    created: true
-                },
-            ]
+            applied(&map(&refs, &b)),
+            vec![Some(("10".into(), false)), Some(("11".into(), true))]
         );
     }
 
@@ -291,11 +224,11 @@ pub(crate) mod tests {
             vec![result("10", Some("t0"), "user0@example.com", true)],
             vec![e],
         );
-        assert!(matches!(map(&refs, &b)[1], ItemResult::Rejected { .. }));
+        assert!(matches!(map(&refs, &b)[1], ItemResult::Rejected(_)));
     }
 
     #[test]
-    fn slim_view_requires_what_the_generated_type_requires() {
+    fn the_generated_type_requires_what_the_spec_requires() {
         let full = serde_json::json!({
             "completedAt": "2024-08-15T17:09:13.648Z",
             "startedAt": "2024-08-15T17:09:13.648Z",
@@ -355,17 +288,8 @@ pub(crate) mod tests {
             vec![],
         );
         assert_eq!(
-            map(&refs, &b),
-            vec![
-                ItemResult::Applied {
-                    record_id: "1".into(),
-                    created: true
-                },
-                ItemResult::Applied {
-                    record_id: "2".into(),
-                    created: false
-                },
-            ]
+            applied(&map(&refs, &b)),
+            vec![Some(("1".into(), true)), Some(("2".into(), false))]
         );
     }
 
@@ -398,11 +322,11 @@ pub(crate) mod tests {
             let rejected = pattern.iter().filter(|p| **p == 1).count();
             for (i, p) in pattern.iter().enumerate() {
                 match (p, &mapped[i]) {
-                    (0, ItemResult::Applied { record_id, created }) => {
-                        prop_assert_eq!(record_id, &format!("{}", 1000 + i));
-                        prop_assert_eq!(*created, i % 2 == 0);
+                    (0, ItemResult::Applied(record)) => {
+                        prop_assert_eq!(&record.id, &format!("{}", 1000 + i));
+                        prop_assert_eq!(record.new, i % 2 == 0);
                     }
-                    (1, ItemResult::Rejected { message, .. }) => prop_assert_eq!(message, &format!("bad input t{i}")),
+                    (1, ItemResult::Rejected(error)) => prop_assert_eq!(error.message.clone(), Some(format!("bad input t{i}"))),
                     (2, ItemResult::Unaccounted) => {}
                     // The lone-error rule never fires here: errors always name their input.
                     (p, got) => prop_assert!(false, "input {} pattern {} got {:?} ({} missing, {} rejected)", i, p, got, missing, rejected),

@@ -1,11 +1,18 @@
 //! What a bulk run reports: one [`RecordOutcome`] per input, live [`Progress`], and the final
 //! [`Summary`].
+//!
+//! Outcomes carry what HubSpot returned, as the generated types: a created or updated record's
+//! [`SimplePublicUpsertObject`] (id, `new`, echoed properties, `createdAt`, `updatedAt`, `url`,
+//! `warnings`, ...), and for a failure HubSpot explained, its [`StandardError`] or [`Error`] as
+//! a [`HubSpotError`]. A field the spec adds to these types reaches users by regenerating.
 
 use std::fmt;
 use std::time::Duration;
 
+use hubspot_crm_api::types::{Error, ErrorDetail, SimplePublicUpsertObject, StandardError};
+
 /// The single, final outcome of one input of a bulk run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RecordOutcome {
     /// The input's position in the input stream, counting from 0.
     pub position: u64,
@@ -20,18 +27,22 @@ pub struct RecordOutcome {
 }
 
 /// What happened to one input.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum OutcomeKind {
     /// HubSpot created a new record.
     Created {
-        /// HubSpot's id of the record.
+        /// HubSpot's id of the record (`record.id`).
         record_id: String,
+        /// HubSpot's result for the input, as the generated type.
+        record: Box<SimplePublicUpsertObject>,
     },
     /// HubSpot updated an existing record. After a retried timeout whose first attempt had
     /// in fact been applied, a record created by this run can be reported as updated.
     Updated {
-        /// HubSpot's id of the record.
+        /// HubSpot's id of the record (`record.id`).
         record_id: String,
+        /// HubSpot's result for the input, as the generated type.
+        record: Box<SimplePublicUpsertObject>,
     },
     /// The input was sent and not applied.
     Failed {
@@ -45,6 +56,9 @@ pub enum OutcomeKind {
         correlation_id: Option<String>,
         /// Whether the input was sent more than once.
         retried: bool,
+        /// HubSpot's error, whole, when its response carried one for this input or for the
+        /// request: category, `subCategory`, `context`, the `errors` details.
+        error: Option<Box<HubSpotError>>,
     },
     /// The input was never sent.
     NotAttempted {
@@ -57,9 +71,27 @@ impl OutcomeKind {
     /// HubSpot's record id for created and updated records.
     pub fn record_id(&self) -> Option<&str> {
         match self {
-            OutcomeKind::Created { record_id } | OutcomeKind::Updated { record_id } => {
+            OutcomeKind::Created { record_id, .. } | OutcomeKind::Updated { record_id, .. } => {
                 Some(record_id)
             }
+            _ => None,
+        }
+    }
+
+    /// HubSpot's result for created and updated records.
+    pub fn record(&self) -> Option<&SimplePublicUpsertObject> {
+        match self {
+            OutcomeKind::Created { record, .. } | OutcomeKind::Updated { record, .. } => {
+                Some(record)
+            }
+            _ => None,
+        }
+    }
+
+    /// HubSpot's error for a failed input, when HubSpot sent one.
+    pub fn hubspot_error(&self) -> Option<&HubSpotError> {
+        match self {
+            OutcomeKind::Failed { error, .. } => error.as_deref(),
             _ => None,
         }
     }
@@ -67,6 +99,62 @@ impl OutcomeKind {
     /// True for [`OutcomeKind::Created`] and [`OutcomeKind::Updated`].
     pub fn is_success(&self) -> bool {
         self.record_id().is_some()
+    }
+}
+
+/// An error HubSpot sent, as the generated type it was decoded into.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HubSpotError {
+    /// A per-input error of a 207 (or of a 2026-09 200): the generated [`StandardError`].
+    Input(StandardError),
+    /// The error body of a request refused as a whole: the generated [`Error`].
+    Request(Error),
+}
+
+impl HubSpotError {
+    /// HubSpot's category, such as `VALIDATION_ERROR`.
+    pub fn category(&self) -> Option<&str> {
+        match self {
+            HubSpotError::Input(e) => e.category.as_deref(),
+            HubSpotError::Request(e) => e.category.as_deref(),
+        }
+    }
+
+    /// HubSpot's message.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            HubSpotError::Input(e) => e.message.as_deref(),
+            HubSpotError::Request(e) => e.message.as_deref(),
+        }
+    }
+
+    /// HubSpot's `subCategory` (a string in practice, typed loosely by the spec).
+    pub fn sub_category(&self) -> Option<&serde_json::Value> {
+        match self {
+            HubSpotError::Input(e) => e.sub_category.as_ref(),
+            HubSpotError::Request(e) => e.sub_category.as_ref(),
+        }
+    }
+
+    /// HubSpot's `context`: names of what was wrong (`propertyName`, `ids`, ...) to values.
+    pub fn context(&self) -> &indexmap::IndexMap<String, Vec<String>> {
+        match self {
+            HubSpotError::Input(e) => &e.context,
+            HubSpotError::Request(e) => &e.context,
+        }
+    }
+
+    /// HubSpot's `errors`: one detail per problem found.
+    pub fn details(&self) -> &[ErrorDetail] {
+        match self {
+            HubSpotError::Input(e) => &e.errors,
+            HubSpotError::Request(e) => &e.errors,
+        }
+    }
+
+    /// The `code` of each detail that has one (such as `INVALID_EMAIL`), in order.
+    pub fn codes(&self) -> impl Iterator<Item = &str> {
+        self.details().iter().filter_map(|d| d.code.as_deref())
     }
 }
 

@@ -20,18 +20,19 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use bytes::Bytes;
+use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+use reqwest::header::HeaderMap;
 use tracing::Instrument;
 
 use crate::client::Shared;
 use crate::input::UpsertInput;
-use crate::mapping::{self, ItemResult, map_response};
+use crate::mapping::{ItemResult, map_response};
 use crate::object_type::ObjectType;
-use crate::outcome::{OutcomeKind, Progress};
+use crate::outcome::{HubSpotError, OutcomeKind, Progress};
 use crate::rate_limit::DEFAULT_PAUSE_AFTER_429;
 use crate::retry::{Decision, Failure, GiveUpReason, parse_retry_after};
 use crate::scheduler::Item;
-use crate::transport::{RawResponse, SendError};
+use crate::wire::{Reply, SendError};
 
 /// The header HubSpot puts its correlation id in.
 const CORRELATION_HEADER: &str = "x-hubspot-correlation-id";
@@ -66,6 +67,8 @@ struct FailureInfo {
     category: String,
     message: String,
     correlation_id: Option<String>,
+    /// HubSpot's error body, when it sent one that decoded.
+    error: Option<Box<HubSpotError>>,
 }
 
 impl FailureInfo {
@@ -75,6 +78,7 @@ impl FailureInfo {
             message: self.message.clone(),
             correlation_id: self.correlation_id.clone(),
             retried: item.sends > 1,
+            error: self.error.clone(),
         }
     }
 }
@@ -121,7 +125,9 @@ async fn run_unit_inner(
         for item in &mut items {
             item.sends += 1;
         }
-        let body = encode(&items);
+        // The generated input type of every item: a copy, since a retry sends them again.
+        let inputs: Vec<SimplePublicObjectBatchInputUpsert> =
+            items.iter().map(|item| item.input().to_api()).collect();
         let authorization = match token.header_value() {
             Ok(v) => v,
             Err(e) => {
@@ -146,211 +152,226 @@ async fn run_unit_inner(
         });
 
         let attempt_span = tracing::debug_span!("attempt", attempt, inputs = items.len());
-        let result = match body {
-            Ok(body) => {
-                shared
-                    .transport
-                    .send(&object_type, body, authorization)
-                    .instrument(attempt_span)
-                    .await
-            }
-            Err(e) => Err(SendError::Connect(format!(
-                "could not encode the request: {e}"
-            ))),
-        };
+        let reply = shared
+            .wire
+            .send(&object_type, inputs, authorization)
+            .instrument(attempt_span)
+            .await;
 
         let failure: Failure;
         let info: FailureInfo;
-        match result {
-            Ok(response) => {
-                shared.pacer.observe(&response.headers);
-                let correlation = header_correlation(&response);
-                tracing::debug!(status = response.status, "response");
-                if (200..300).contains(&response.status) {
-                    match mapping::decode(&response.body) {
-                        Ok(body) => {
-                            shared.budget.on_success(paid);
-                            paid = None;
-                            let refs: Vec<&UpsertInput> = items.iter().map(Item::input).collect();
-                            let mapped = map_response(&refs, body);
-                            let mut unaccounted = Vec::new();
-                            report.done.reserve(items.len());
-                            for (item, result) in items.into_iter().zip(mapped) {
-                                match result {
-                                    ItemResult::Applied { record_id, created } => {
-                                        let kind = if created {
-                                            OutcomeKind::Created { record_id }
-                                        } else {
-                                            OutcomeKind::Updated { record_id }
-                                        };
-                                        report.done.push((item, kind));
-                                    }
-                                    ItemResult::Rejected { category, message } => {
-                                        let retried = item.sends > 1;
-                                        report.done.push((
-                                            item,
-                                            OutcomeKind::Failed {
-                                                category,
-                                                message,
-                                                correlation_id: correlation.clone(),
-                                                retried,
-                                            },
-                                        ));
-                                    }
-                                    ItemResult::Unaccounted => unaccounted.push(item),
-                                }
-                            }
-                            if unaccounted.is_empty() {
-                                return report;
-                            }
-                            tracing::warn!(
-                                count = unaccounted.len(),
-                                "response did not account for some inputs"
-                            );
-                            items = unaccounted;
-                            failure = Failure::Decode;
-                            info = FailureInfo {
-                                category: "NOT_IN_RESPONSE".into(),
-                                message: "HubSpot's response named neither a result nor an error for this input".into(),
-                                correlation_id: correlation,
+        match reply {
+            Reply::Success {
+                status,
+                headers,
+                body,
+            } => {
+                shared.pacer.observe(&headers);
+                let correlation = header_correlation(&headers);
+                tracing::debug!(status, "response");
+                shared.budget.on_success(paid);
+                paid = None;
+                let refs: Vec<&UpsertInput> = items.iter().map(Item::input).collect();
+                let mapped = map_response(&refs, body);
+                let mut unaccounted = Vec::new();
+                report.done.reserve(items.len());
+                for (item, result) in items.into_iter().zip(mapped) {
+                    match result {
+                        ItemResult::Applied(record) => {
+                            let record_id = record.id.clone();
+                            let kind = if record.new {
+                                OutcomeKind::Created { record_id, record }
+                            } else {
+                                OutcomeKind::Updated { record_id, record }
                             };
+                            report.done.push((item, kind));
                         }
-                        Err(e) => {
-                            failure = Failure::Decode;
-                            info = FailureInfo {
-                                category: "DECODE".into(),
-                                message: format!(
-                                    "HTTP {} body did not decode: {e}",
-                                    response.status
-                                ),
-                                correlation_id: correlation,
-                            };
+                        ItemResult::Rejected(error) => {
+                            let retried = item.sends > 1;
+                            let category = error
+                                .category
+                                .clone()
+                                .unwrap_or_else(|| "UNKNOWN".to_string());
+                            let message = error
+                                .message
+                                .clone()
+                                .unwrap_or_else(|| "HubSpot gave no message".to_string());
+                            report.done.push((
+                                item,
+                                OutcomeKind::Failed {
+                                    category,
+                                    message,
+                                    correlation_id: correlation.clone(),
+                                    retried,
+                                    error: Some(Box::new(HubSpotError::Input(*error))),
+                                },
+                            ));
                         }
+                        ItemResult::Unaccounted => unaccounted.push(item),
                     }
-                } else {
-                    let error: Option<hubspot_crm_api::types::Error> =
-                        serde_json::from_slice(&response.body).ok();
-                    let correlation = error
-                        .as_ref()
-                        .and_then(|e| e.correlation_id.map(|c| c.to_string()))
-                        .or(correlation);
-                    let status = response.status;
-                    let daily = status == 429
-                        && error.as_ref().and_then(|e| e.policy_name.as_deref()) == Some("DAILY");
-                    let retry_after = parse_retry_after(&response.headers, SystemTime::now());
-                    let message = error
-                        .as_ref()
-                        .and_then(|e| e.message.clone())
-                        .unwrap_or_else(|| format!("HTTP {status} without a readable message"));
-                    let category = error
-                        .as_ref()
-                        .and_then(|e| e.category.clone().or_else(|| e.error_type.clone()))
-                        .unwrap_or_else(|| format!("HTTP_{status}"));
-                    info = FailureInfo {
-                        category,
-                        message,
-                        correlation_id: correlation,
-                    };
-
-                    if status == 429 {
-                        progress.send_modify(|p| p.rate_limited += 1);
-                        if daily {
-                            let daily_info = FailureInfo {
-                                category: "DAILY_LIMIT".into(),
-                                ..info
-                            };
-                            return fail_all(report, items, &daily_info, Some(Stop::DailyLimit));
-                        }
-                        shared
-                            .pacer
-                            .pause(retry_after.unwrap_or(DEFAULT_PAUSE_AFTER_429));
-                    }
-                    if status == 401 {
-                        if !refreshed {
-                            refreshed = true;
-                            match shared.tokens.refresh(&token).await {
-                                Ok(Some(fresh)) => {
-                                    tracing::info!("access token refreshed after 401");
-                                    token = fresh;
-                                    attempt -= 1;
-                                    continue;
-                                }
-                                Ok(None) => {}
-                                Err(e) => {
-                                    let why = format!("token refresh failed: {e}");
-                                    return fail_all(
-                                        report,
-                                        items,
-                                        &auth_info(why.clone(), info.correlation_id),
-                                        Some(Stop::Fatal(why)),
-                                    );
-                                }
-                            }
-                        }
-                        let why = format!(
-                            "HubSpot refused the access token (HTTP 401): {}",
-                            info.message
-                        );
-                        let auth = FailureInfo {
-                            category: "AUTH".into(),
+                }
+                if unaccounted.is_empty() {
+                    return report;
+                }
+                tracing::warn!(
+                    count = unaccounted.len(),
+                    "response did not account for some inputs"
+                );
+                items = unaccounted;
+                failure = Failure::Decode;
+                info = FailureInfo {
+                    category: "NOT_IN_RESPONSE".into(),
+                    message:
+                        "HubSpot's response named neither a result nor an error for this input"
+                            .into(),
+                    correlation_id: correlation,
+                    error: None,
+                };
+            }
+            Reply::Undecodable {
+                status,
+                headers,
+                message,
+            } => {
+                shared.pacer.observe(&headers);
+                tracing::debug!(status, "response");
+                failure = Failure::Decode;
+                info = FailureInfo {
+                    category: "DECODE".into(),
+                    message,
+                    correlation_id: header_correlation(&headers),
+                    error: None,
+                };
+            }
+            Reply::Refused {
+                status,
+                headers,
+                error,
+            } => {
+                shared.pacer.observe(&headers);
+                tracing::debug!(status, "response");
+                let correlation = error
+                    .as_ref()
+                    .and_then(|e| e.correlation_id.map(|c| c.to_string()))
+                    .or_else(|| header_correlation(&headers));
+                let daily = status == 429
+                    && error.as_ref().and_then(|e| e.policy_name.as_deref()) == Some("DAILY");
+                let retry_after = parse_retry_after(&headers, SystemTime::now());
+                let message = error
+                    .as_ref()
+                    .and_then(|e| e.message.clone())
+                    .unwrap_or_else(|| format!("HTTP {status} without a readable message"));
+                let category = error
+                    .as_ref()
+                    .and_then(|e| e.category.clone().or_else(|| e.error_type.clone()))
+                    .unwrap_or_else(|| format!("HTTP_{status}"));
+                info = FailureInfo {
+                    category,
+                    message,
+                    correlation_id: correlation,
+                    error: error.map(|e| Box::new(HubSpotError::Request(e))),
+                };
+                if status == 429 {
+                    progress.send_modify(|p| p.rate_limited += 1);
+                    if daily {
+                        let daily_info = FailureInfo {
+                            category: "DAILY_LIMIT".into(),
                             ..info
                         };
-                        return fail_all(report, items, &auth, Some(Stop::Fatal(why)));
+                        return fail_all(report, items, &daily_info, Some(Stop::DailyLimit));
                     }
-                    if status == 400 && items.len() > 1 && rejects_every_input(&info, &items) {
-                        tracing::info!(
-                            inputs = items.len(),
-                            "whole request rejected for a reason every input shares; not splitting it"
-                        );
-                        return fail_all(report, items, &info, None);
-                    }
-                    // A whole-request 400 (one bad input without trace ids) or 409 (one
-                    // input would take another record's unique value) is split until only
-                    // the inputs that cause it fail; on one input it is final.
-                    if matches!(status, 400 | 409) && items.len() > 1 {
-                        tracing::info!(
-                            inputs = items.len(),
-                            status,
-                            "whole request rejected; splitting it"
-                        );
-                        let second = items.split_off(items.len() / 2);
-                        report.split.push(Unit { items });
-                        report.split.push(Unit { items: second });
-                        return report;
-                    }
-                    if status == 403 || status == 404 {
-                        let why = format!("HTTP {status} ({}): {}", info.category, info.message);
-                        return fail_all(report, items, &info, Some(Stop::Fatal(why)));
-                    }
-                    failure = Failure::Status {
-                        status,
-                        daily,
-                        retry_after,
-                    };
+                    shared
+                        .pacer
+                        .pause(retry_after.unwrap_or(DEFAULT_PAUSE_AFTER_429));
                 }
+                if status == 401 {
+                    if !refreshed {
+                        refreshed = true;
+                        match shared.tokens.refresh(&token).await {
+                            Ok(Some(fresh)) => {
+                                tracing::info!("access token refreshed after 401");
+                                token = fresh;
+                                attempt -= 1;
+                                continue;
+                            }
+                            Ok(None) => {}
+                            Err(e) => {
+                                let why = format!("token refresh failed: {e}");
+                                return fail_all(
+                                    report,
+                                    items,
+                                    &auth_info(why.clone(), info.correlation_id),
+                                    Some(Stop::Fatal(why)),
+                                );
+                            }
+                        }
+                    }
+                    let why = format!(
+                        "HubSpot refused the access token (HTTP 401): {}",
+                        info.message
+                    );
+                    let auth = FailureInfo {
+                        category: "AUTH".into(),
+                        ..info
+                    };
+                    return fail_all(report, items, &auth, Some(Stop::Fatal(why)));
+                }
+                if status == 400 && items.len() > 1 && rejects_every_input(&info, &items) {
+                    tracing::info!(
+                        inputs = items.len(),
+                        "whole request rejected for a reason every input shares; not splitting it"
+                    );
+                    return fail_all(report, items, &info, None);
+                }
+                // A whole-request 400 (one bad input without trace ids) or 409 (one input
+                // would take another record's unique value) is split until only the inputs
+                // that cause it fail; on one input it is final.
+                if matches!(status, 400 | 409) && items.len() > 1 {
+                    tracing::info!(
+                        inputs = items.len(),
+                        status,
+                        "whole request rejected; splitting it"
+                    );
+                    let second = items.split_off(items.len() / 2);
+                    report.split.push(Unit { items });
+                    report.split.push(Unit { items: second });
+                    return report;
+                }
+                if status == 403 || status == 404 {
+                    let why = format!("HTTP {status} ({}): {}", info.category, info.message);
+                    return fail_all(report, items, &info, Some(Stop::Fatal(why)));
+                }
+                failure = Failure::Status {
+                    status,
+                    daily,
+                    retry_after,
+                };
             }
-            Err(SendError::Timeout) => {
+            Reply::Failed(SendError::Timeout) => {
                 failure = Failure::Timeout;
                 info = FailureInfo {
                     category: "TIMEOUT".into(),
                     message: "no complete response within the timeout".into(),
                     correlation_id: None,
+                    error: None,
                 };
             }
-            Err(SendError::Connect(message)) => {
+            Reply::Failed(SendError::Connect(message)) => {
                 failure = Failure::Connect;
                 info = FailureInfo {
                     category: "TRANSPORT".into(),
                     message,
                     correlation_id: None,
+                    error: None,
                 };
             }
-            Err(SendError::BodyRead { status, message }) => {
+            Reply::Failed(SendError::BodyRead { status, message }) => {
                 failure = Failure::BodyRead;
                 info = FailureInfo {
                     category: "TRANSPORT".into(),
                     message: format!("HTTP {status} body could not be read: {message}"),
                     correlation_id: None,
+                    error: None,
                 };
             }
         }
@@ -397,28 +418,12 @@ async fn run_unit_inner(
     }
 }
 
-/// The request body for `items`: the JSON of the generated
-/// `BatchInputSimplePublicObjectBatchInputUpsert` (`{"inputs":[...]}`), written from the inputs
-/// by reference (see [`UpsertInput::write_json`]).
-fn encode(items: &[Item]) -> Result<Bytes, serde_json::Error> {
-    // About 200 bytes per input with a few properties; one allocation in the common case.
-    let mut out = Vec::with_capacity(64 + items.len() * 256);
-    out.extend_from_slice(b"{\"inputs\":[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        item.input().write_json(&mut out)?;
-    }
-    out.extend_from_slice(b"]}");
-    Ok(Bytes::from(out))
-}
-
 fn auth_info(message: String, correlation_id: Option<String>) -> FailureInfo {
     FailureInfo {
         category: "AUTH".into(),
         message,
         correlation_id,
+        error: None,
     }
 }
 
@@ -457,44 +462,9 @@ fn fail_all(
     report
 }
 
-fn header_correlation(response: &RawResponse) -> Option<String> {
-    response
-        .headers
+fn header_correlation(headers: &HeaderMap) -> Option<String> {
+    headers
         .get(CORRELATION_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
-
-    #[test]
-    fn body_is_the_generated_batch_input() {
-        let inputs = [
-            UpsertInput::new("a@b.c")
-                .id_property("email")
-                .property("q", "say \"hi\"\n")
-                .trace_id("t-1"),
-            UpsertInput::new("42"),
-        ];
-        let items: Vec<Item> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| Item::new(i as u64, input.clone()))
-            .collect();
-        let body = encode(&items).expect("encodes");
-        let expected = BatchInputSimplePublicObjectBatchInputUpsert {
-            inputs: inputs.iter().map(UpsertInput::to_api).collect(),
-        };
-        assert_eq!(
-            serde_json::from_slice::<serde_json::Value>(&body).expect("valid JSON"),
-            serde_json::to_value(&expected).expect("api type serializes")
-        );
-        assert_eq!(
-            body,
-            serde_json::to_vec(&expected).expect("api type serializes")
-        );
-    }
 }

@@ -368,3 +368,92 @@ async fn a_non_unique_id_property_shared_by_the_batch_fails_it_without_bisection
     assert!(mock.records("contacts").is_empty());
     mock.shutdown().await;
 }
+
+#[tokio::test]
+async fn outcomes_carry_hubspots_results_and_errors_whole() {
+    let (mock, client) = unlimited_mock_and_client().await;
+    let inputs = vec![
+        UpsertInput::new("Ada@Example.com")
+            .id_property("email")
+            .property("firstname", "Ada"),
+        UpsertInput::new("not an email@example.com")
+            .id_property("email")
+            .property("firstname", "Bo"),
+    ];
+    let (first, _) = client
+        .bulk_upsert_iter(ObjectType::contacts(), inputs.clone())
+        .collect_all()
+        .await;
+    assert_one_outcome_each(&first, 2);
+    let OutcomeKind::Created { record_id, record } = &first[0].kind else {
+        panic!("input 0 ended {:?}", first[0].kind);
+    };
+    assert_eq!(record_id, &record.id);
+    assert!(record.new && !record.archived);
+    assert_eq!(
+        record.object_write_trace_id.as_deref(),
+        Some(first[0].trace_id.as_str())
+    );
+    assert!(record.created_at <= record.updated_at);
+    assert_eq!(
+        record.properties.get("email").cloned().flatten().as_deref(),
+        Some("ada@example.com"),
+        "HubSpot's echo, lower-cased"
+    );
+    assert_eq!(
+        record
+            .properties
+            .get("firstname")
+            .cloned()
+            .flatten()
+            .as_deref(),
+        Some("Ada")
+    );
+    assert_eq!(
+        record
+            .properties
+            .get("hs_object_id")
+            .cloned()
+            .flatten()
+            .as_deref(),
+        Some(record_id.as_str())
+    );
+
+    let OutcomeKind::Failed {
+        category,
+        error: Some(error),
+        ..
+    } = &first[1].kind
+    else {
+        panic!("input 1 ended {:?}", first[1].kind);
+    };
+    assert_eq!(category, "VALIDATION_ERROR");
+    assert!(
+        matches!(**error, hubspot_crm::HubSpotError::Input(_)),
+        "{error:?}"
+    );
+    assert_eq!(error.category(), Some("VALIDATION_ERROR"));
+    assert_eq!(error.codes().collect::<Vec<_>>(), ["INVALID_EMAIL"]);
+    assert_eq!(
+        error.context().get("objectWriteTraceId"),
+        Some(&vec![first[1].trace_id.clone()])
+    );
+    assert_eq!(
+        error.context().get("propertyName"),
+        Some(&vec!["email".to_string()])
+    );
+
+    // Again: the same record is updated; HubSpot's creation time stays, its update time moves on.
+    let (second, _) = client
+        .bulk_upsert_iter(ObjectType::contacts(), inputs.into_iter().take(1))
+        .collect_all()
+        .await;
+    let OutcomeKind::Updated { record: again, .. } = &second[0].kind else {
+        panic!("input 0 ended {:?}", second[0].kind);
+    };
+    assert_eq!(again.id, record.id);
+    assert!(!again.new);
+    assert_eq!(again.created_at, record.created_at);
+    assert!(again.updated_at >= record.updated_at);
+    mock.shutdown().await;
+}

@@ -128,7 +128,7 @@ async fn errors_in_a_200_body_fail_their_own_inputs_only() {
     assert_eq!(positions, vec![0, 1, 2, 3]);
     for outcome in &outcomes {
         match (&outcome.kind, outcome.id.starts_with("bad")) {
-            (OutcomeKind::Created { record_id }, false) => {
+            (OutcomeKind::Created { record_id, .. }, false) => {
                 assert!(
                     record_id.parse::<u64>().is_ok_and(|id| id >= 500),
                     "{record_id}"

@@ -21,7 +21,7 @@ pub fn expected(inputs: &[UpsertInput], outcomes: &[RecordOutcome]) -> State {
         }
         let record = state.entry(input.id().to_lowercase()).or_default();
         for (k, v) in input.get_properties() {
-            if COMPARED.contains(&k) {
+            if COMPARED.contains(&k.as_str()) {
                 record.insert(k.to_string(), v.to_string());
             }
         }

@@ -4,7 +4,7 @@
 //! category and message, in a bounded number of requests. Also: the client never sends a
 //! request without inputs.
 
-use hubspot_crm::{AccessToken, Client, ObjectType, OutcomeKind, UpsertInput};
+use hubspot_crm::{AccessToken, Client, HubSpotError, ObjectType, OutcomeKind, UpsertInput};
 use hubspot_crm_mock::{FIRST_RECORD_ID, MockServer};
 use hubspot_reliability::audit::audit;
 
@@ -66,6 +66,7 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
         message,
         correlation_id,
         retried,
+        error,
     } = &failed[0].kind
     else {
         unreachable!("filtered on Failed");
@@ -76,6 +77,11 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
         &format!("Contact already exists. Existing ID: {FIRST_RECORD_ID}")
     );
     assert!(correlation_id.is_some());
+    // The outcome carries HubSpot's whole-request error as it was sent.
+    let error = error.as_deref().expect("the 409 carries HubSpot's error");
+    assert!(matches!(error, HubSpotError::Request(_)));
+    assert_eq!(error.category(), Some("CONFLICT"));
+    assert_eq!(error.message(), Some(message.as_str()));
     // `retried` says the input was sent more than once: here in each bisection half. That
     // the 409 on it alone was final (never resent) is the audit's check below.
     assert!(*retried);

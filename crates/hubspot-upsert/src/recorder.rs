@@ -44,23 +44,36 @@ impl Ending {
             id: Some(outcome.id),
             outcome: Outcome::NotAttempted,
             record_id: None,
+            created_at: None,
+            updated_at: None,
             error_category: None,
             error_message: None,
+            error_codes: Vec::new(),
         };
         let mut is_final = true;
         let mut run_refused = None;
         match outcome.kind {
-            OutcomeKind::Created { record_id } => {
+            OutcomeKind::Created { record_id, record } => {
                 line.outcome = Outcome::Created;
                 line.record_id = Some(record_id);
+                line.created_at = Some(record.created_at);
+                line.updated_at = Some(record.updated_at);
             }
-            OutcomeKind::Updated { record_id } => {
+            OutcomeKind::Updated { record_id, record } => {
                 line.outcome = Outcome::Updated;
                 line.record_id = Some(record_id);
+                line.created_at = Some(record.created_at);
+                line.updated_at = Some(record.updated_at);
             }
             OutcomeKind::Failed {
-                category, message, ..
+                category,
+                message,
+                error,
+                ..
             } => {
+                if let Some(error) = error {
+                    line.error_codes = error.codes().map(str::to_string).collect();
+                }
                 if RUN_WIDE_CATEGORIES.contains(&category.as_str()) {
                     is_final = false;
                     run_refused = Some(match category.as_str() {
@@ -97,8 +110,11 @@ impl Ending {
                 id,
                 outcome: Outcome::Failed,
                 record_id: None,
+                created_at: None,
+                updated_at: None,
                 error_category: Some(refusal.category.to_string()),
                 error_message: Some(refusal.message),
+                error_codes: Vec::new(),
             },
             origin,
             is_final: true,
@@ -114,8 +130,11 @@ impl Ending {
                 id: Some(origin.id.clone()),
                 outcome: Outcome::NotAttempted,
                 record_id: None,
+                created_at: None,
+                updated_at: None,
                 error_category: None,
                 error_message: Some("abandoned when the run was interrupted".into()),
+                error_codes: Vec::new(),
             },
             origin,
             is_final: false,
@@ -214,6 +233,7 @@ impl Recorder {
 mod tests {
     use super::*;
     use crate::journal::{JournalHeader, ResumeState};
+    use hubspot_crm::types::SimplePublicUpsertObject;
 
     fn outcome(position: u64, kind: OutcomeKind) -> RecordOutcome {
         RecordOutcome {
@@ -239,7 +259,23 @@ mod tests {
             message: "no".into(),
             correlation_id: None,
             retried: false,
+            error: None,
         }
+    }
+
+    /// HubSpot's result for record `id`, created 2026-03-01 and updated a minute later.
+    fn record(id: &str, new: bool) -> Box<SimplePublicUpsertObject> {
+        Box::new(
+            serde_json::from_value(serde_json::json!({
+                "archived": false,
+                "createdAt": "2026-03-01T10:00:00.000Z",
+                "updatedAt": "2026-03-01T10:01:00.000Z",
+                "id": id,
+                "new": new,
+                "properties": {"email": "p@x.io"},
+            }))
+            .expect("a generated result"),
+        )
     }
 
     #[test]
@@ -250,11 +286,20 @@ mod tests {
                 0,
                 OutcomeKind::Created {
                     record_id: "101".into(),
+                    record: record("101", true),
                 },
             ),
         );
         assert_eq!(created.line.outcome, Outcome::Created);
         assert_eq!(created.line.record_id.as_deref(), Some("101"));
+        assert_eq!(
+            created.line.created_at.map(|t| t.to_rfc3339()),
+            Some("2026-03-01T10:00:00+00:00".to_string())
+        );
+        assert_eq!(
+            created.line.updated_at.map(|t| t.to_rfc3339()),
+            Some("2026-03-01T10:01:00+00:00".to_string())
+        );
         assert!(created.is_final);
         let invalid = Ending::from_client(origin(1), outcome(1, failed("VALIDATION_ERROR")));
         assert!(invalid.is_final && invalid.run_refused.is_none());
@@ -282,6 +327,36 @@ mod tests {
     }
 
     #[test]
+    fn hubspot_error_codes_reach_the_report_line() {
+        let error: hubspot_crm::types::StandardError = serde_json::from_value(serde_json::json!({
+            "status": "error",
+            "category": "VALIDATION_ERROR",
+            "message": "Property values were not valid",
+            "context": {"objectWriteTraceId": ["4"]},
+            "errors": [
+                {"code": "INVALID_EMAIL", "message": "bad email"},
+                {"message": "no code here"},
+                {"code": "INVALID_INTEGER", "message": "bad number"},
+            ],
+        }))
+        .expect("a generated StandardError");
+        let kind = OutcomeKind::Failed {
+            category: "VALIDATION_ERROR".into(),
+            message: "Property values were not valid".into(),
+            correlation_id: None,
+            retried: false,
+            error: Some(Box::new(hubspot_crm::HubSpotError::Input(error))),
+        };
+        let ending = Ending::from_client(origin(4), outcome(4, kind));
+        assert_eq!(ending.line.outcome, Outcome::Failed);
+        assert_eq!(
+            ending.line.error_codes,
+            ["INVALID_EMAIL", "INVALID_INTEGER"]
+        );
+        assert!(ending.line.created_at.is_none() && ending.line.updated_at.is_none());
+    }
+
+    #[test]
     fn with_a_journal_only_final_endings_are_reported_and_journaled() {
         let dir = tempfile::tempdir().expect("tempdir");
         let report_path = dir.path().join("r.ndjson");
@@ -297,6 +372,7 @@ mod tests {
                     0,
                     OutcomeKind::Updated {
                         record_id: "7".into(),
+                        record: record("7", false),
                     },
                 ),
             ))

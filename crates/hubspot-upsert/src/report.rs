@@ -4,6 +4,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,12 @@ pub struct ReportLine {
     /// HubSpot's record id (a numeric string) for created and updated records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
+    /// For created and updated records: HubSpot's `createdAt`, when the record was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<DateTime<Utc>>,
+    /// For created and updated records: HubSpot's `updatedAt`, when the record last changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
     /// For failures: a short machine-readable category, such as HubSpot's
     /// `VALIDATION_ERROR` or this tool's `MISSING_ID`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -40,6 +47,10 @@ pub struct ReportLine {
     /// For failures: the message explaining what was wrong.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// For failures HubSpot explained: the `code` of each of its error details, such as
+    /// `INVALID_EMAIL`, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_codes: Vec<String>,
 }
 
 /// A failure to write the report.
@@ -148,8 +159,11 @@ mod tests {
             id: Some(format!("p{line}@x.io")),
             outcome: Outcome::Failed,
             record_id: None,
+            created_at: None,
+            updated_at: None,
             error_category: Some("VALIDATION_ERROR".into()),
             error_message: Some("bad email".into()),
+            error_codes: vec!["INVALID_EMAIL".into()],
         }
     }
 
@@ -163,8 +177,11 @@ mod tests {
             id: Some("a@x.io".into()),
             outcome: Outcome::Created,
             record_id: Some("101".into()),
+            created_at: None,
+            updated_at: None,
             error_category: None,
             error_message: None,
+            error_codes: Vec::new(),
         })
         .expect("write");
         w.write(&failed(3)).expect("write");

@@ -612,3 +612,49 @@ fn ctrl_c_stops_with_130_and_resume_finishes_the_job() {
     assert_eq!(mock.emails().len(), EXAMPLE_DISTINCT_VALID);
     assert_complete_report(&report);
 }
+
+#[test]
+fn the_report_carries_hubspots_timestamps_and_error_codes() {
+    let mock = LocalMock::start(|c| c);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("people.csv");
+    let first = dir.path().join("first.ndjson");
+    std::fs::write(&csv, "email,firstname\na@example.com,Ann\n").expect("write");
+    let out = run(against(&mock).arg(&csv).arg("--report").arg(&first));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::write(
+        &csv,
+        "email,firstname\na@example.com,Anna\nnot an email@example.com,Bo\n",
+    )
+    .expect("write");
+    let second = dir.path().join("second.ndjson");
+    let out = run(against(&mock).arg(&csv).arg("--report").arg(&second));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+
+    let time = |line: &Value, field: &str| {
+        let text = line[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field} in {line}"));
+        chrono::DateTime::parse_from_rfc3339(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    };
+    let created = &report_lines(&first)[0];
+    assert_eq!(created["outcome"], "created");
+    assert!(time(created, "created_at") <= time(created, "updated_at"));
+    assert!(created.get("error_codes").is_none(), "{created}");
+
+    let lines = report_lines(&second);
+    let updated = lines.iter().find(|l| l["line"] == 2).expect("line 2");
+    assert_eq!(updated["outcome"], "updated");
+    assert_eq!(updated["record_id"], created["record_id"]);
+    assert_eq!(
+        time(updated, "created_at"),
+        time(created, "created_at"),
+        "HubSpot's creation time of the record, not of this run"
+    );
+    assert!(time(updated, "updated_at") >= time(created, "updated_at"));
+    let failed = lines.iter().find(|l| l["line"] == 3).expect("line 3");
+    assert_eq!(failed["outcome"], "failed");
+    assert_eq!(failed["error_category"], "VALIDATION_ERROR");
+    assert_eq!(failed["error_codes"], serde_json::json!(["INVALID_EMAIL"]));
+    assert!(failed.get("created_at").is_none(), "{failed}");
+}

@@ -1,0 +1,246 @@
+//! The contract guard: a field of the spec reaches bulk users without a hand edit.
+//!
+//! From the spec in `openapi/`, each test builds a body with **every** field its schemas
+//! declare set (following `$ref`s, one entry per map and array). That body must round-trip
+//! through the generated types unchanged (a field the generated code does not know would be
+//! dropped), and a bulk run over loopback HTTP must hand each part of it, whole, to the
+//! outcome of the input it concerns: the generated `SimplePublicUpsertObject` of a result,
+//! the `StandardError` of a per-input error, the `Error` of a request refused as a whole.
+//! When the spec gains a field, regenerating is all it takes for these to keep passing.
+
+use std::sync::Arc;
+
+use hubspot_crm::types::{BatchResponseSimplePublicUpsertObjectWithErrors, Error, StandardError};
+use hubspot_crm::{
+    AccessToken, Client, HubSpotError, ObjectType, OutcomeKind, RetryPolicy, UpsertInput,
+};
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// The spec, as JSON.
+fn spec() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../openapi/crm-objects-batch-upsert-2026-03.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the spec is readable");
+    serde_json::from_str(&text).expect("the spec is JSON")
+}
+
+/// An instance of the named component schema with every property set.
+fn full(spec: &Value, name: &str) -> Value {
+    instance(spec, &spec["components"]["schemas"][name], 0)
+}
+
+fn instance(spec: &Value, schema: &Value, depth: usize) -> Value {
+    assert!(depth < 16, "the spec's schemas nest too deep: {schema}");
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference
+            .strip_prefix("#/components/schemas/")
+            .expect("a local schema reference");
+        return instance(spec, &spec["components"]["schemas"][name], depth + 1);
+    }
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.clone();
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let mut object = Map::new();
+            if let Some(properties) = schema["properties"].as_object() {
+                for (name, property) in properties {
+                    object.insert(name.clone(), instance(spec, property, depth + 1));
+                }
+            }
+            if schema["additionalProperties"].is_object() {
+                let value = instance(spec, &schema["additionalProperties"], depth + 1);
+                object.insert("someKey".into(), value);
+            }
+            Value::Object(object)
+        }
+        Some("array") => Value::Array(vec![instance(spec, &schema["items"], depth + 1)]),
+        Some("boolean") => Value::Bool(true),
+        Some("integer") => json!(7),
+        Some("number") => json!(1.5),
+        _ => match schema["format"].as_str() {
+            // Millisecond precision, as HubSpot sends them and as chrono writes them back.
+            Some("date-time") => json!("2024-08-15T17:09:13.648Z"),
+            Some("uuid") => json!("6f1b3c9e-0000-4000-8000-000000000001"),
+            _ => json!("some text"),
+        },
+    }
+}
+
+/// A 207 with one full result (for trace id `t-1`) and one full error (for `t-2`).
+fn full_207(spec: &Value) -> Value {
+    let mut body = full(spec, "BatchResponseSimplePublicUpsertObjectWithErrors");
+    body["results"][0]["objectWriteTraceId"] = json!("t-1");
+    body["results"][0]["new"] = json!(true);
+    body["errors"][0]["context"]["objectWriteTraceId"] = json!(["t-2"]);
+    body["numErrors"] = json!(1);
+    body
+}
+
+#[test]
+fn a_body_with_every_field_of_the_spec_round_trips_through_the_generated_types() {
+    let spec = spec();
+    let body = full_207(&spec);
+    let decoded: BatchResponseSimplePublicUpsertObjectWithErrors =
+        serde_json::from_value(body.clone()).expect("the full body decodes");
+    assert_eq!(serde_json::to_value(&decoded).expect("serializes"), body);
+    let error = full(&spec, "Error");
+    let decoded: Error = serde_json::from_value(error.clone()).expect("the full Error decodes");
+    assert_eq!(serde_json::to_value(&decoded).expect("serializes"), error);
+    // The guard guards: the instance really sets the fields users read.
+    let result = &body["results"][0];
+    for field in [
+        "createdAt",
+        "updatedAt",
+        "url",
+        "warnings",
+        "propertiesWithHistory",
+    ] {
+        assert!(!result[field].is_null(), "results[0].{field} is set");
+    }
+    for field in ["category", "subCategory", "context", "errors", "links"] {
+        assert!(
+            !body["errors"][0][field].is_null(),
+            "errors[0].{field} is set"
+        );
+    }
+}
+
+/// Serves `status` and `body` to every request on 127.0.0.1 and returns the base URL.
+async fn serve(status: &'static str, body: Value) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let body = Arc::new(body.to_string());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 8192];
+                // Read the head and as much of the body as its length says, then answer.
+                loop {
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                let response = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn client(base_url: &str) -> Client {
+    Client::builder()
+        .base_url(base_url)
+        .token(AccessToken::new("contract-token"))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
+    let spec = spec();
+    let body = full_207(&spec);
+    let base = serve("207 Multi-Status", body.clone()).await;
+    let inputs = vec![
+        UpsertInput::new("ada@example.com")
+            .id_property("email")
+            .trace_id("t-1"),
+        UpsertInput::new("bad@example.com")
+            .id_property("email")
+            .trace_id("t-2"),
+    ];
+    let (outcomes, summary) = client(&base)
+        .bulk_upsert_iter(ObjectType::contacts(), inputs)
+        .collect_all()
+        .await;
+    assert_eq!(summary.requests, 1, "{summary}");
+
+    let OutcomeKind::Created { record_id, record } = &outcomes[0].kind else {
+        panic!("input 0 ended {:?}", outcomes[0].kind);
+    };
+    assert_eq!(record_id, &record.id);
+    assert_eq!(
+        serde_json::to_value(record).expect("serializes"),
+        body["results"][0],
+        "the outcome holds HubSpot's whole result"
+    );
+
+    let OutcomeKind::Failed {
+        category,
+        message,
+        error: Some(error),
+        ..
+    } = &outcomes[1].kind
+    else {
+        panic!("input 1 ended {:?}", outcomes[1].kind);
+    };
+    let HubSpotError::Input(standard) = error.as_ref() else {
+        panic!("a per-input error, got {error:?}");
+    };
+    let expected: StandardError =
+        serde_json::from_value(body["errors"][0].clone()).expect("decodes");
+    assert_eq!(standard, &expected);
+    assert_eq!(
+        serde_json::to_value(standard).expect("serializes"),
+        body["errors"][0],
+        "the outcome holds HubSpot's whole error"
+    );
+    assert_eq!(Some(category.as_str()), error.category());
+    assert_eq!(Some(message.as_str()), error.message());
+    assert_eq!(
+        error.sub_category(),
+        Some(&body["errors"][0]["subCategory"])
+    );
+    assert_eq!(error.codes().collect::<Vec<_>>(), ["some text"]);
+    assert_eq!(error.details().len(), 1);
+}
+
+#[tokio::test]
+async fn a_request_refused_as_a_whole_carries_hubspots_whole_error() {
+    let spec = spec();
+    let error = full(&spec, "Error");
+    let base = serve("400 Bad Request", error.clone()).await;
+    let inputs = vec![UpsertInput::new("ada@example.com").id_property("email")];
+    let (outcomes, _) = client(&base)
+        .bulk_upsert_iter(ObjectType::contacts(), inputs)
+        .collect_all()
+        .await;
+    let Some(HubSpotError::Request(sent)) = outcomes[0].kind.hubspot_error() else {
+        panic!("input 0 ended {:?}", outcomes[0].kind);
+    };
+    assert_eq!(serde_json::to_value(sent).expect("serializes"), error);
+    let OutcomeKind::Failed { correlation_id, .. } = &outcomes[0].kind else {
+        unreachable!("hubspot_error is only set on failures");
+    };
+    assert_eq!(
+        correlation_id.as_deref(),
+        error["correlationId"].as_str(),
+        "the correlation id comes from the body"
+    );
+}
