@@ -1,10 +1,11 @@
 //! [`UpsertInput`]: one record to create or update, built fluently.
 
-use std::fmt::Display;
-
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
 
 use crate::properties::Properties;
+use crate::property_schema::Normalization;
+use crate::serialize_properties::{SerializePropertiesError, properties_of};
+use crate::value::{PropertyValue, ToPropertyValue, ValueProblem};
 #[cfg(test)]
 use serde::Serialize;
 
@@ -26,6 +27,15 @@ pub struct UpsertInput {
     id_property: Option<String>,
     properties: Properties,
     trace_id: Option<String>,
+    /// Values that could not be set, and changes the pre-send checks made; usually none.
+    checks: Option<Box<ValueChecks>>,
+}
+
+/// What [`UpsertInput::value_problems`] and [`UpsertInput::normalized`] report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ValueChecks {
+    problems: Vec<ValueProblem>,
+    normalized: Vec<Normalization>,
 }
 
 impl UpsertInput {
@@ -37,6 +47,7 @@ impl UpsertInput {
             id_property: None,
             properties: Properties::new(),
             trace_id: None,
+            checks: None,
         }
     }
 
@@ -46,11 +57,14 @@ impl UpsertInput {
         self
     }
 
-    /// Sets a property; any `Display` value is written as its text, since HubSpot takes every
-    /// value as a string. Setting a name again replaces its value; properties are sent in the
-    /// order they were first set.
-    pub fn property(mut self, name: impl AsRef<str>, value: impl Display) -> Self {
-        self.properties.insert(name.as_ref(), value);
+    /// Sets a property from any [`ToPropertyValue`]: text, numbers, `bool`, `chrono` dates and
+    /// date-times, lists (joined with `;`), `Option` (`None` leaves the property out) or
+    /// [`Clear`](crate::Clear) (sends `""`); see [`crate::value`]. Setting a name again
+    /// replaces its value; properties are sent in the order they were first set. A value with
+    /// no text (a `NaN`) is kept aside as a [`UpsertInput::value_problems`] entry, and a bulk
+    /// run refuses the input before sending it.
+    pub fn property(mut self, name: impl AsRef<str>, value: impl ToPropertyValue) -> Self {
+        self.set(name.as_ref(), value.to_property_value());
         self
     }
 
@@ -58,10 +72,76 @@ impl UpsertInput {
     pub fn properties<K, V>(mut self, props: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: AsRef<str>,
-        V: Display,
+        V: ToPropertyValue,
     {
-        self.properties.extend(props);
+        let mut texts: Vec<(K, String)> = Vec::new();
+        for (name, value) in props {
+            match value.to_property_value() {
+                PropertyValue::Text(text) => texts.push((name, text)),
+                other => self.set(name.as_ref(), other),
+            }
+        }
+        self.properties.extend(texts);
         self
+    }
+
+    /// Sets one property per field of `record`, any `T: Serialize` (a struct of yours, or a
+    /// map): serde's names (and `#[serde(rename)]`) are the property names; see
+    /// [`crate::serialize_properties`].
+    ///
+    /// # Errors
+    /// A [`SerializePropertiesError`] naming the field when one holds a nested struct or map,
+    /// or a value with no text (`NaN`).
+    pub fn properties_from<T: serde::Serialize + ?Sized>(
+        self,
+        record: &T,
+    ) -> Result<Self, SerializePropertiesError> {
+        Ok(self.properties(properties_of(record)?))
+    }
+
+    fn set(&mut self, name: &str, value: PropertyValue) {
+        match value {
+            PropertyValue::Text(text) => self.properties.insert(name, text),
+            PropertyValue::Absent => {}
+            PropertyValue::Invalid(reason) => {
+                self.checks
+                    .get_or_insert_with(Box::default)
+                    .problems
+                    .push(ValueProblem {
+                        property: name.to_owned(),
+                        reason,
+                    });
+            }
+        }
+    }
+
+    /// Values given to [`UpsertInput::property`] that have no text to send (such as `NaN`).
+    pub fn value_problems(&self) -> &[ValueProblem] {
+        self.checks.as_ref().map_or(&[], |c| &c.problems)
+    }
+
+    /// What a [`PropertySchema`](crate::PropertySchema) check changed in the values (option
+    /// labels replaced by their values, whitespace trimmed); empty before a check.
+    pub fn normalized(&self) -> &[Normalization] {
+        self.checks.as_ref().map_or(&[], |c| &c.normalized)
+    }
+
+    pub(crate) fn replace_properties(&mut self, properties: Properties) {
+        self.properties = properties;
+    }
+
+    pub(crate) fn set_normalized(&mut self, normalized: Vec<Normalization>) {
+        if !normalized.is_empty() {
+            self.checks.get_or_insert_with(Box::default).normalized = normalized;
+        }
+    }
+
+    /// Takes the list of changes made by the checks, for the outcome.
+    pub(crate) fn take_normalized(&mut self) -> Vec<Normalization> {
+        self.checks
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.normalized))
+            .unwrap_or_default()
     }
 
     /// Sets the `objectWriteTraceId`. When you leave it out, the client assigns one so it can
@@ -220,6 +300,7 @@ impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
             id_property: api.id_property,
             properties: api.properties.into_iter().collect(),
             trace_id: api.object_write_trace_id,
+            checks: None,
         }
     }
 }
