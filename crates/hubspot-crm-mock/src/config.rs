@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::faults::FaultPlan;
+use crate::property_values::PropertyDefinitions;
 use crate::schema::ObjectSchema;
 
 /// Largest request body read into memory (bytes); a larger body gets 413 `Error`.
@@ -194,6 +195,30 @@ impl MockConfig {
     /// the schema's [`ObjectSchema::type_id`] is accepted as an alias.
     pub fn object_schema(mut self, name: impl Into<String>, schema: ObjectSchema) -> Self {
         self.schemas.insert(name.into(), schema);
+        self
+    }
+
+    /// Types the properties of an object type from HubSpot's property definitions (read with
+    /// [`PropertyDefinitions::from_file`] from the JSON of `GET
+    /// /crm/v3/properties/{objectType}`): the properties are declared, unique ones marked, and
+    /// their values checked by HubSpot's rules. A type without a schema yet gets one.
+    ///
+    /// ```
+    /// use hubspot_crm_mock::{MockServer, PropertyDefinitions, TypedProperty, ValueType};
+    /// let cars = PropertyDefinitions::new()
+    ///     .with("vin", TypedProperty { unique: true, ..TypedProperty::new(ValueType::Text) })
+    ///     .with("first_registered", TypedProperty::new(ValueType::Date));
+    /// let config = MockServer::builder().property_definitions("p_cars", &cars);
+    /// # let _ = config;
+    /// ```
+    pub fn property_definitions(
+        mut self,
+        name: impl Into<String>,
+        definitions: &PropertyDefinitions,
+    ) -> Self {
+        let name = name.into();
+        let schema = self.schemas.remove(&name).unwrap_or_default();
+        self.schemas.insert(name, schema.typed(definitions));
         self
     }
 

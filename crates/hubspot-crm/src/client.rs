@@ -313,10 +313,8 @@ impl ClientBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn property_schema(mut self, object_type: ObjectType, schema: PropertySchema) -> Self {
-        self.schemas.insert(
-            object_type.as_str().to_ascii_lowercase(),
-            Arc::new(schema),
-        );
+        self.schemas
+            .insert(object_type.as_str().to_ascii_lowercase(), Arc::new(schema));
         self
     }
 

@@ -91,7 +91,10 @@ pub enum SchemaError {
         source: std::io::Error,
     },
     /// The text is not HubSpot's properties JSON.
-    #[error("the property definitions{} are not HubSpot's properties JSON (line {line}, column {column}): {message}", at(path))]
+    #[error(
+        "the property definitions{} are not HubSpot's properties JSON (line {line}, column {column}): {message}",
+        at(path)
+    )]
     Json {
         /// The file, when read from one.
         path: Option<String>,
@@ -113,7 +116,9 @@ pub enum SchemaError {
 }
 
 fn at(path: &Option<String>) -> String {
-    path.as_ref().map(|p| format!(" in {p}")).unwrap_or_default()
+    path.as_ref()
+        .map(|p| format!(" in {p}"))
+        .unwrap_or_default()
 }
 
 /// One property, as HubSpot defines it. Fields HubSpot sends and the checks do not use
@@ -388,9 +393,7 @@ impl PropertySchema {
             line: e.line(),
             column: e.column(),
             message: if e.is_data() {
-                format!(
-                    "{e}; expected {{\"results\": [{{\"name\": ..., \"type\": ...}}, ...]}}"
-                )
+                format!("{e}; expected {{\"results\": [{{\"name\": ..., \"type\": ...}}, ...]}}")
             } else {
                 e.to_string()
             },
@@ -399,10 +402,8 @@ impl PropertySchema {
             File::Results { results } => results,
             File::Bare(list) => list,
         };
-        Self::from_definitions(definitions).map_err(|message| SchemaError::Invalid {
-            path,
-            message,
-        })
+        Self::from_definitions(definitions)
+            .map_err(|message| SchemaError::Invalid { path, message })
     }
 
     /// A schema of these definitions.
@@ -559,7 +560,10 @@ fn label_note(property: &str, label: &str, value: &str) -> Normalization {
     }
 }
 
-fn option_by_label<'d>(definition: &'d PropertyDefinition, label: &str) -> Option<&'d PropertyOption> {
+fn option_by_label<'d>(
+    definition: &'d PropertyDefinition,
+    label: &str,
+) -> Option<&'d PropertyOption> {
     definition
         .options
         .iter()
@@ -651,9 +655,7 @@ fn check_date(text: &str) -> Result<String, (Rule, String)> {
         if ms.abs() < SECONDS_SUSPECT_BELOW && ms.rem_euclid(86_400) == 0 {
             return Err((
                 Rule::EpochSeconds,
-                format!(
-                    "{text} looks like epoch seconds; HubSpot wants milliseconds ({ms}000)"
-                ),
+                format!("{text} looks like epoch seconds; HubSpot wants milliseconds ({ms}000)"),
             ));
         }
         let at = DateTime::from_timestamp_millis(ms)
@@ -814,7 +816,12 @@ mod tests {
     fn text_is_kept_as_is_and_empty_clears_anything_writable() {
         assert_eq!(ok("firstname", "  Ada "), "  Ada ");
         assert_eq!(ok("phone", " +44 20 "), " +44 20 ");
-        for name in ["seats", "contract_start_date", "lifecyclestage", "newsletter_opt_in"] {
+        for name in [
+            "seats",
+            "contract_start_date",
+            "lifecyclestage",
+            "newsletter_opt_in",
+        ] {
             assert_eq!(ok(name, ""), "");
         }
     }
@@ -825,7 +832,11 @@ mod tests {
         assert_eq!(ok("annual_budget", "-3.75"), "-3.75");
         assert_eq!(ok("annual_budget", " 12 "), "12");
         for bad in ["1e3", "1,000", "12 kg", "+5", ".5", "5.", "-", "   ", "NaN"] {
-            assert_eq!(refused("annual_budget", bad).0, Rule::InvalidNumber, "{bad}");
+            assert_eq!(
+                refused("annual_budget", bad).0,
+                Rule::InvalidNumber,
+                "{bad}"
+            );
         }
     }
 
@@ -843,20 +854,38 @@ mod tests {
     fn dates() {
         assert_eq!(ok("contract_start_date", "1815-12-10"), "1815-12-10");
         assert_eq!(ok("contract_start_date", "1772323200000"), "1772323200000");
-        assert_eq!(ok("contract_start_date", "-4733856000000"), "-4733856000000");
-        assert_eq!(refused("contract_start_date", "2026-02-30").0, Rule::InvalidDate);
-        assert_eq!(refused("contract_start_date", "01/03/2026").0, Rule::InvalidDate);
-        assert_eq!(refused("contract_start_date", "2026-3-1").0, Rule::InvalidDate);
+        assert_eq!(
+            ok("contract_start_date", "-4733856000000"),
+            "-4733856000000"
+        );
+        assert_eq!(
+            refused("contract_start_date", "2026-02-30").0,
+            Rule::InvalidDate
+        );
+        assert_eq!(
+            refused("contract_start_date", "01/03/2026").0,
+            Rule::InvalidDate
+        );
+        assert_eq!(
+            refused("contract_start_date", "2026-3-1").0,
+            Rule::InvalidDate
+        );
         let (rule, message) = refused("contract_start_date", "2026-03-01T10:00:00Z");
         assert_eq!(rule, Rule::InvalidDate);
-        assert!(message.contains("give the day alone, 2026-03-01"), "{message}");
+        assert!(
+            message.contains("give the day alone, 2026-03-01"),
+            "{message}"
+        );
         let (rule, message) = refused("contract_start_date", "1772359201954");
         assert_eq!(rule, Rule::DateNotMidnight);
         assert_eq!(
             message,
             "1772359201954 is at 10:00:01.954 UTC, not midnight; a date property takes midnight UTC of its day"
         );
-        assert_eq!(refused("contract_start_date", "1772323200").0, Rule::EpochSeconds);
+        assert_eq!(
+            refused("contract_start_date", "1772323200").0,
+            Rule::EpochSeconds
+        );
     }
 
     #[test]
@@ -869,10 +898,7 @@ mod tests {
             ok("last_webinar_at", "2026-03-01T10:00:00.250+01:00"),
             "2026-03-01T10:00:00.250+01:00"
         );
-        assert_eq!(
-            ok("last_webinar_at", "1772359200000"),
-            "1772359200000"
-        );
+        assert_eq!(ok("last_webinar_at", "1772359200000"), "1772359200000");
         assert_eq!(
             refused("last_webinar_at", "1772359200").0,
             Rule::EpochSeconds
@@ -889,15 +915,35 @@ mod tests {
     #[test]
     fn enumerations_take_values_or_labels() {
         assert_eq!(ok("lifecyclestage", "customer"), "customer");
-        assert_eq!(ok("lifecyclestage", "Sales Qualified Lead"), "salesqualifiedlead");
+        assert_eq!(
+            ok("lifecyclestage", "Sales Qualified Lead"),
+            "salesqualifiedlead"
+        );
         assert_eq!(ok("lifecyclestage", "  CUSTOMER "), "customer");
         let (rule, message) = refused("lifecyclestage", "Client");
         assert_eq!(rule, Rule::InvalidOption);
-        assert!(message.starts_with("\"Client\" is not an option (by value or label); options: subscriber, lead"), "{message}");
-        assert_eq!(refused("lifecyclestage", "lead;customer").0, Rule::InvalidOption);
-        assert_eq!(ok("hs_buying_role", "BUDGET_HOLDER;Champion"), "BUDGET_HOLDER;CHAMPION");
-        assert_eq!(ok("hs_buying_role", "END_USER ; CHAMPION"), "END_USER;CHAMPION");
-        assert_eq!(refused("hs_buying_role", "END_USER;;CHAMPION").0, Rule::InvalidOption);
+        assert!(
+            message.starts_with(
+                "\"Client\" is not an option (by value or label); options: subscriber, lead"
+            ),
+            "{message}"
+        );
+        assert_eq!(
+            refused("lifecyclestage", "lead;customer").0,
+            Rule::InvalidOption
+        );
+        assert_eq!(
+            ok("hs_buying_role", "BUDGET_HOLDER;Champion"),
+            "BUDGET_HOLDER;CHAMPION"
+        );
+        assert_eq!(
+            ok("hs_buying_role", "END_USER ; CHAMPION"),
+            "END_USER;CHAMPION"
+        );
+        assert_eq!(
+            refused("hs_buying_role", "END_USER;;CHAMPION").0,
+            Rule::InvalidOption
+        );
     }
 
     #[test]
@@ -910,7 +956,11 @@ mod tests {
         let checked = schema.check(input).expect("valid");
         assert_eq!(
             checked.get_properties().iter().collect::<Vec<_>>(),
-            [("lifecyclestage", "lead"), ("seats", "7"), ("firstname", "Ada")]
+            [
+                ("lifecyclestage", "lead"),
+                ("seats", "7"),
+                ("firstname", "Ada")
+            ]
         );
         assert_eq!(
             checked
@@ -938,9 +988,9 @@ mod tests {
             [Rule::UnwritableValue, Rule::InvalidDate, Rule::ReadOnly]
         );
         assert!(
-            refusal
-                .to_string()
-                .starts_with("refused before sending: UNWRITABLE_VALUE `annual_budget`: NaN is not a number"),
+            refusal.to_string().starts_with(
+                "refused before sending: UNWRITABLE_VALUE `annual_budget`: NaN is not a number"
+            ),
             "{refusal}"
         );
     }

@@ -118,7 +118,10 @@ impl Fields<'_> {
             field: Some(name.to_owned()),
             message,
         };
-        match value.serialize(ValueSerializer).map_err(|e| at(e.message))? {
+        match value
+            .serialize(ValueSerializer)
+            .map_err(|e| at(e.message))?
+        {
             PropertyValue::Text(text) => self.out.push((name.to_owned(), text)),
             PropertyValue::Absent => {}
             PropertyValue::Invalid(reason) => return Err(at(reason)),
@@ -437,11 +440,7 @@ impl ser::Serializer for ValueSerializer {
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
         Err(nested("map"))
     }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, Error> {
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
         Err(nested("struct"))
     }
     fn serialize_struct_variant(
@@ -559,9 +558,7 @@ mod tests {
     fn nested_values_are_refused_naming_the_field() {
         let err = properties_of(&WithNested {
             firstname: "Ada",
-            address: Inner {
-                street: "x".into(),
-            },
+            address: Inner { street: "x".into() },
         })
         .expect_err("nested");
         assert_eq!(err.field.as_deref(), Some("home_address"));
