@@ -353,17 +353,15 @@ pub struct PropertySchema {
     by_name: HashMap<String, PropertyDefinition>,
 }
 
-/// The shape of HubSpot's answer; a bare array of definitions is read too.
+/// The shape of HubSpot's answer.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum File {
-    Results { results: Vec<PropertyDefinition> },
-    Bare(Vec<PropertyDefinition>),
+struct File {
+    results: Vec<PropertyDefinition>,
 }
 
 impl PropertySchema {
     /// Reads HubSpot's properties JSON (`{"results": [...]}`, as returned by
-    /// `GET /crm/v3/properties/{objectType}`).
+    /// `GET /crm/v3/properties/{objectType}`; a bare array of definitions is read too).
     ///
     /// # Errors
     /// [`SchemaError::Json`] when the text is not that shape, [`SchemaError::Invalid`] when a
@@ -388,7 +386,13 @@ impl PropertySchema {
     }
 
     fn parse(text: &str, path: Option<String>) -> Result<PropertySchema, SchemaError> {
-        let file: File = serde_json::from_str(text).map_err(|e| SchemaError::Json {
+        // HubSpot's `{"results": [...]}`, or a bare array of definitions.
+        let parsed = if text.trim_start().starts_with('[') {
+            serde_json::from_str::<Vec<PropertyDefinition>>(text)
+        } else {
+            serde_json::from_str::<File>(text).map(|file| file.results)
+        };
+        let definitions = parsed.map_err(|e| SchemaError::Json {
             path: path.clone(),
             line: e.line(),
             column: e.column(),
@@ -398,10 +402,6 @@ impl PropertySchema {
                 e.to_string()
             },
         })?;
-        let definitions = match file {
-            File::Results { results } => results,
-            File::Bare(list) => list,
-        };
         Self::from_definitions(definitions)
             .map_err(|message| SchemaError::Invalid { path, message })
     }
