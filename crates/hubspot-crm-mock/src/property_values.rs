@@ -355,10 +355,10 @@ fn is_number(value: &str) -> bool {
 
 /// A `date` value, stored as `YYYY-MM-DD`.
 fn date(value: &str) -> Result<String, String> {
-    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        if value.len() == 10 {
-            return Ok(day.format("%Y-%m-%d").to_string());
-        }
+    if value.len() == 10
+        && let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d")
+    {
+        return Ok(day.format("%Y-%m-%d").to_string());
     }
     let millis: i64 = value.parse().map_err(|_| {
         format!(

@@ -179,7 +179,7 @@ fn generate() -> String {
             address = String::new();
         }
         emails.push(address.clone());
-        let mut start = if typed.next() % 5 == 0 {
+        let mut start = if typed.next().is_multiple_of(5) {
             String::new() // left out: the record keeps its value
         } else {
             let day = typed.next() % (3 * 365);
@@ -206,19 +206,22 @@ fn generate() -> String {
     out
 }
 
+fn is_leap(year: u32) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
 /// The calendar day `day` days after 1 January of `year` (year, month, day), without a
 /// date library.
 fn chrono_free_date(mut year: u32, mut day: u64) -> (u32, u32, u64) {
     loop {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-        let len = if leap { 366 } else { 365 };
+        let len = if is_leap(year) { 366 } else { 365 };
         if day < len {
             break;
         }
         day -= len;
         year += 1;
     }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let leap = is_leap(year);
     let months = [
         31,
         if leap { 29 } else { 28 },
