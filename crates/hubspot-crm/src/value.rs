@@ -3,7 +3,7 @@
 //!
 //! | Rust value | sent as | HubSpot property type |
 //! |---|---|---|
-//! | `&str`, `String`, `Cow<str>`, `char` | the text as is | `string`, `phone_number`, `enumeration` |
+//! | `&str`, `String`, `Cow<str>`, `char` (and `Box`, `Rc`, `Arc` of any of these types) | the text as is | `string`, `phone_number`, `enumeration` |
 //! | integers (`i8` … `u128`, `isize`, `usize`) | decimal digits | `number` |
 //! | `f32`, `f64` | decimal digits, never an exponent; `NaN` and infinities are refused | `number` |
 //! | `bool` | `true` / `false` | `bool` |
@@ -66,7 +66,7 @@ pub enum PropertyValue {
 
 impl PropertyValue {
     /// Any [`Display`] value as its text: the way to send a type this module does not know
-    /// (`PropertyValue::text(uuid)`).
+    /// (`.property("external_id", PropertyValue::text(uuid))`).
     pub fn text(value: impl Display) -> PropertyValue {
         PropertyValue::Text(value.to_string())
     }
@@ -108,6 +108,24 @@ impl ToPropertyValue for PropertyValue {
 }
 
 impl<T: ToPropertyValue + ?Sized> ToPropertyValue for &T {
+    fn to_property_value(&self) -> PropertyValue {
+        (**self).to_property_value()
+    }
+}
+
+impl<T: ToPropertyValue + ?Sized> ToPropertyValue for Box<T> {
+    fn to_property_value(&self) -> PropertyValue {
+        (**self).to_property_value()
+    }
+}
+
+impl<T: ToPropertyValue + ?Sized> ToPropertyValue for std::rc::Rc<T> {
+    fn to_property_value(&self) -> PropertyValue {
+        (**self).to_property_value()
+    }
+}
+
+impl<T: ToPropertyValue + ?Sized> ToPropertyValue for std::sync::Arc<T> {
     fn to_property_value(&self) -> PropertyValue {
         (**self).to_property_value()
     }
@@ -320,6 +338,9 @@ mod tests {
         assert_eq!(None::<i32>.to_property_value(), PropertyValue::Absent);
         assert_eq!(text(Some(Some(3))), "3");
         assert_eq!(text(PropertyValue::text(7)), "7");
+        let shared: std::sync::Arc<str> = "x".into();
+        assert_eq!(text(shared), "x");
+        assert_eq!(text(Box::new(2u8)), "2");
     }
 
     #[test]
