@@ -8,6 +8,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::config::{MockConfig, Plan};
 use crate::faults::FaultPlan;
+use crate::property_values::PropertyDefinitions;
 
 /// A plan name on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,6 +72,21 @@ pub struct Args {
     /// Accept only this bearer token (repeat for several; default: any well-formed token).
     #[arg(long = "token", value_name = "TOKEN")]
     pub tokens: Vec<String>,
+    /// Type an object type's properties from HubSpot's properties JSON (`{"results": [...]}`,
+    /// as saved from GET /crm/v3/properties/{objectType}) and check values as HubSpot does:
+    /// `[TYPE=]FILE`, TYPE defaulting to contacts. Repeat for several types.
+    #[arg(long = "property-schema", value_name = "[TYPE=]FILE", value_parser = parse_property_schema)]
+    pub property_schemas: Vec<(String, PropertyDefinitions)>,
+}
+
+/// `[TYPE=]FILE`, read at once so a bad file stops the start with its reason.
+fn parse_property_schema(text: &str) -> Result<(String, PropertyDefinitions), String> {
+    let (object_type, path) = match text.split_once('=') {
+        Some((t, p)) if !t.is_empty() && !t.contains(['/', '\\']) => (t.to_owned(), p),
+        _ => ("contacts".to_owned(), text),
+    };
+    let definitions = PropertyDefinitions::from_file(path).map_err(|e| e.to_string())?;
+    Ok((object_type, definitions))
 }
 
 impl Args {
@@ -90,6 +106,9 @@ impl Args {
         }
         if !self.tokens.is_empty() {
             config = config.valid_tokens(self.tokens);
+        }
+        for (object_type, definitions) in &self.property_schemas {
+            config = config.property_definitions(object_type.clone(), definitions);
         }
         config
     }
@@ -157,6 +176,28 @@ mod tests {
             .expect_err("unknown fault");
         assert!(err.to_string().contains("unknown fault `418`"), "{err}");
         assert!(Args::try_parse_from(["hubspot-crm-mock", "--plan", "gold"]).is_err());
+        let example = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/contacts-properties.json"
+        );
+        let config = Args::try_parse_from([
+            "hubspot-crm-mock",
+            "--property-schema",
+            &format!("p_people={example}"),
+        ])
+        .expect("a schema file")
+        .into_config();
+        let people = &config.schemas["p_people"];
+        assert!(people.has_property("contract_start_date"));
+        assert_eq!(people.id_property_default(), Some("contact_external_id"));
+        let err =
+            Args::try_parse_from(["hubspot-crm-mock", "--property-schema", "/nonexistent.json"])
+                .expect_err("no such file");
+        assert!(
+            err.to_string()
+                .contains("cannot read property definitions from /nonexistent.json"),
+            "{err}"
+        );
         assert!(
             Args::try_parse_from(["hubspot-crm-mock", "--no-rate-limit"])
                 .expect("flag")

@@ -6,6 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::faults::FaultPlan;
+use crate::property_values::PropertyDefinitions;
 use crate::schema::ObjectSchema;
 
 /// Largest request body read into memory (bytes); a larger body gets 413 `Error`.
@@ -214,6 +215,30 @@ impl MockConfig {
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
         self.existing.push((object_type.into(), properties));
+        self
+    }
+
+    /// Types the properties of an object type from HubSpot's property definitions (read with
+    /// [`PropertyDefinitions::from_file`] from the JSON of `GET
+    /// /crm/v3/properties/{objectType}`): the properties are declared, unique ones marked, and
+    /// their values checked by HubSpot's rules. A type without a schema yet gets one.
+    ///
+    /// ```
+    /// use hubspot_crm_mock::{MockServer, PropertyDefinitions, TypedProperty, ValueType};
+    /// let cars = PropertyDefinitions::new()
+    ///     .with("vin", TypedProperty { unique: true, ..TypedProperty::new(ValueType::Text) })
+    ///     .with("first_registered", TypedProperty::new(ValueType::Date));
+    /// let config = MockServer::builder().property_definitions("p_cars", &cars);
+    /// # let _ = config;
+    /// ```
+    pub fn property_definitions(
+        mut self,
+        name: impl Into<String>,
+        definitions: &PropertyDefinitions,
+    ) -> Self {
+        let name = name.into();
+        let schema = self.schemas.remove(&name).unwrap_or_default();
+        self.schemas.insert(name, schema.typed(definitions));
         self
     }
 

@@ -45,7 +45,9 @@
 //!    not match the schema (missing `id` or `properties`, a non-string value), more
 //!    than 100 inputs, an `idProperty` that is not unique, duplicate ids (HubSpot's message and
 //!    `context.ids`).
-//! 8. Per-input rules (an unknown property, an invalid email): when every failed input has an
+//! 8. Per-input rules (an unknown property, an invalid email, a value its typed property refuses:
+//!    `READ_ONLY_VALUE`, `INVALID_INTEGER`, `INVALID_FLOAT`, `INVALID_BOOLEAN`, `INVALID_DATE`,
+//!    `INVALID_DATETIME`, `INVALID_OPTION`, see [`property_values`]): when every failed input has an
 //!    `objectWriteTraceId`, the valid inputs are applied and the answer is 207 with one
 //!    `StandardError` per failed input (`context.objectWriteTraceId`); otherwise the whole
 //!    batch fails with 400 and nothing is applied.
@@ -78,6 +80,7 @@ mod error;
 mod faults;
 mod handlers;
 mod hubspot_errors;
+pub mod property_values;
 mod rate_limit;
 mod responses;
 mod schema;
@@ -94,6 +97,9 @@ pub use error::MockError;
 pub use faults::{DEFAULT_MIGRATION_RETRY_AFTER_SECS, Fault, FaultPlan, FaultSpecError};
 pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_V3};
 pub use hubspot_errors::MOCK_PORTAL_ID;
+pub use property_values::{
+    DefinitionsError, PropertyDefinitions, TypedProperty, ValueRefusal, ValueType,
+};
 pub use responses::{
     HEADER_DAILY, HEADER_DAILY_REMAINING, HEADER_INTERVAL, HEADER_MAX, HEADER_REMAINING,
 };

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::property_values::{PropertyDefinitions, TypedProperty, ValueType};
+
 /// The properties of one object type, as the mock knows them.
 ///
 /// Built either as a struct literal (`ObjectSchema { properties, unique_properties,
@@ -19,6 +21,9 @@ pub struct ObjectSchema {
     pub default_id_property: Option<String>,
     /// An object type id (`0-1`, `2-1234567`) that names this type too.
     pub type_id: Option<String>,
+    /// Typed properties, whose values are checked as HubSpot checks them (see
+    /// [`crate::property_values`]); the others take any text.
+    pub definitions: PropertyDefinitions,
 }
 
 impl ObjectSchema {
@@ -68,6 +73,19 @@ impl ObjectSchema {
         property
     }
 
+    /// Types these properties (declaring them, and marking unique ones): HubSpot's value
+    /// rules then apply to them.
+    pub fn typed(mut self, definitions: &PropertyDefinitions) -> Self {
+        for (name, property) in definitions.iter() {
+            let name = self.declare(name.to_owned());
+            if property.unique && !self.is_unique(&name) {
+                self.unique_properties.push(name.clone());
+            }
+            self.definitions = std::mem::take(&mut self.definitions).with(name, property.clone());
+        }
+        self
+    }
+
     /// Also accept this object type id as a name of the type.
     pub fn type_id(mut self, id: impl Into<String>) -> Self {
         self.type_id = Some(id.into());
@@ -93,7 +111,8 @@ impl ObjectSchema {
         self.email_properties.iter().any(|p| p == name)
     }
 
-    /// The schemas a new server starts with: `contacts` (`0-1`, unique `email`), `companies`
+    /// The schemas a new server starts with: `contacts` (`0-1`, unique `email`, and the typed
+    /// properties of `examples/contacts-properties.json`), `companies`
     /// (`0-2`, unique `company_external_id`; `domain` exists but is not unique, as in HubSpot)
     /// and `deals` (`0-3`, unique `deal_external_id`).
     pub fn defaults() -> BTreeMap<String, ObjectSchema> {
@@ -110,6 +129,7 @@ impl ObjectSchema {
         ])
         .emails(["email"])
         .unique(["email", "contact_external_id"])
+        .typed(&contacts_typed())
         .type_id("0-1");
         let companies = ObjectSchema::new([
             "name",
@@ -139,6 +159,62 @@ impl ObjectSchema {
             ("deals".to_owned(), deals),
         ])
     }
+}
+
+/// The typed contact properties a new server knows, the same as those of the example file
+/// `examples/contacts-properties.json` (a test holds them equal).
+fn contacts_typed() -> PropertyDefinitions {
+    let typed = TypedProperty::new;
+    PropertyDefinitions::new()
+        .with(
+            "lifecyclestage",
+            TypedProperty::options([
+                "subscriber",
+                "lead",
+                "marketingqualifiedlead",
+                "salesqualifiedlead",
+                "opportunity",
+                "customer",
+                "evangelist",
+                "other",
+            ]),
+        )
+        .with(
+            "hs_lead_status",
+            TypedProperty::options([
+                "NEW",
+                "OPEN",
+                "IN_PROGRESS",
+                "OPEN_DEAL",
+                "UNQUALIFIED",
+                "ATTEMPTED_TO_CONTACT",
+                "CONNECTED",
+                "BAD_TIMING",
+            ]),
+        )
+        .with(
+            "hs_buying_role",
+            TypedProperty::checkboxes([
+                "BLOCKER",
+                "BUDGET_HOLDER",
+                "CHAMPION",
+                "DECISION_MAKER",
+                "END_USER",
+                "EXECUTIVE_SPONSOR",
+                "INFLUENCER",
+                "LEGAL_AND_COMPLIANCE",
+                "OTHER",
+            ]),
+        )
+        .with("contract_start_date", typed(ValueType::Date))
+        .with("last_webinar_at", typed(ValueType::DateTime))
+        .with("seats", typed(ValueType::Number))
+        .with("annual_budget", typed(ValueType::Number))
+        .with("newsletter_opt_in", typed(ValueType::Bool))
+        .with("hs_object_id", typed(ValueType::Number).read_only())
+        .with("createdate", typed(ValueType::DateTime).read_only())
+        .with("lastmodifieddate", typed(ValueType::DateTime).read_only())
+        .with("num_associated_deals", typed(ValueType::Number).read_only())
 }
 
 /// Whether `name` has the shape of an object type id (`0-1`, `2-1234567`).
@@ -223,5 +299,32 @@ mod tests {
         );
         assert!(defaults["companies"].has_property("domain"));
         assert!(!defaults["companies"].is_unique("domain"));
+    }
+
+    #[test]
+    fn built_in_contacts_are_typed_as_the_example_file() {
+        let file = PropertyDefinitions::from_json(include_str!(
+            "../../../examples/contacts-properties.json"
+        ))
+        .expect("the example reads");
+        let contacts = &ObjectSchema::defaults()["contacts"];
+        for (name, property) in file.iter() {
+            assert!(
+                contacts.has_property(name),
+                "{name} is not a contact property"
+            );
+            let built_in = contacts.definitions.get(name);
+            if property.value_type == ValueType::Text && !property.read_only {
+                assert!(built_in.is_none_or(|b| b == property), "{name}");
+            } else {
+                assert_eq!(built_in, Some(property), "{name}");
+            }
+        }
+        for (name, _) in contacts.definitions.iter() {
+            assert!(
+                file.get(name).is_some(),
+                "{name} is not in the example file"
+            );
+        }
     }
 }

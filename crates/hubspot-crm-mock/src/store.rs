@@ -20,7 +20,8 @@ pub const FIRST_RECORD_ID: u64 = 1_000_001;
 pub struct StoredRecord {
     /// HubSpot's id of the record, a numeric string.
     pub id: String,
-    /// Property values by name (emails lower-cased). Properties never written are absent.
+    /// Property values by name (emails lower-cased). Properties never written, or cleared
+    /// with `""`, are absent.
     pub properties: BTreeMap<String, String>,
     /// When the record was created.
     pub created_at: DateTime<Utc>,
@@ -199,6 +200,18 @@ impl Store {
             record.updated_at = now;
             let mut written = Vec::with_capacity(input.properties.len());
             for (name, value) in input.properties {
+                if value.is_empty() {
+                    // `""` clears: the record has no value for the property any more.
+                    if let Some(old) = record.properties.remove(&name)
+                        && let Some(by_value) = store.index.get_mut(&name)
+                        && by_value.get(&old) == Some(&id)
+                    {
+                        by_value.remove(&old);
+                    }
+                    // Echoed as written: a string, never `null`.
+                    written.push((name, value));
+                    continue;
+                }
                 if schema.is_unique(&name) {
                     let by_value = store.index.entry(name.clone()).or_default();
                     if let Some(old) = record.properties.get(&name)

@@ -1,6 +1,6 @@
 //! Reading and checking a batch upsert body: whole-request rules (JSON shape, at most 100
 //! inputs, a unique `idProperty`, no duplicate ids) and per-input rules (known properties,
-//! valid emails), deciding between a 207 partial success and a whole-batch 400.
+//! valid emails, typed values), deciding between a 207 partial success and a whole-batch 400.
 
 use std::collections::HashSet;
 
@@ -209,6 +209,18 @@ pub(crate) fn check_batch(
                 });
                 continue;
             }
+            // HubSpot's value rules for typed properties; `""` is stored as "no value".
+            let value = match schema.definitions.judge(&name, &value) {
+                Ok(stored) => stored.unwrap_or_default(),
+                Err(refusal) => {
+                    problems.push(InputProblem {
+                        code: refusal.code,
+                        message: refusal.message,
+                        property: name,
+                    });
+                    continue;
+                }
+            };
             if schema.is_email(&name) {
                 let lowered = value.trim().to_lowercase();
                 if !lowered.is_empty() && !is_valid_email(&lowered) {

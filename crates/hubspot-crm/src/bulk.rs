@@ -14,6 +14,7 @@ use crate::engine;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::outcome::{Progress, RecordOutcome, Summary};
+use crate::property_schema::PropertySchema;
 
 /// A running bulk upsert, started by [`Client::bulk_upsert`](crate::Client::bulk_upsert).
 ///
@@ -56,6 +57,7 @@ impl BulkRun {
         shared: Arc<Shared>,
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
+        schema: Option<Arc<PropertySchema>>,
     ) -> BulkRun {
         // `concurrency` messages of at most `MAX_BATCH` outcomes each.
         let capacity = shared.concurrency.max(1);
@@ -69,6 +71,7 @@ impl BulkRun {
             outcome_tx,
             Arc::new(progress_tx),
             cancel_rx,
+            schema,
         ));
         BulkRun {
             outcomes,

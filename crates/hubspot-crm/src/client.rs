@@ -1,6 +1,7 @@
 //! [`Client`] and its [`ClientBuilder`]: configuration, validation and the shared state
 //! (token provider, retry budget, pacer) that every request of a client uses.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::bulk::BulkRun;
 use crate::error::Error;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
+use crate::property_schema::PropertySchema;
 use crate::rate_limit::{Pacer, RateLimit};
 use crate::retry::{RetryBudget, RetryPolicy};
 use crate::wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Wire};
@@ -60,6 +62,8 @@ pub(crate) struct Shared {
     pub(crate) budget: RetryBudget,
     pub(crate) pacer: Pacer,
     pub(crate) concurrency: usize,
+    /// Property definitions by object type (lower-cased), checked before sending.
+    pub(crate) schemas: HashMap<String, Arc<PropertySchema>>,
 }
 
 impl fmt::Debug for Client {
@@ -90,7 +94,33 @@ impl Client {
     where
         S: Stream<Item = UpsertInput> + Send + 'static,
     {
-        BulkRun::start(self.inner.clone(), object_type, Box::pin(inputs))
+        let schema = self
+            .inner
+            .schemas
+            .get(&object_type.as_str().to_ascii_lowercase())
+            .cloned();
+        BulkRun::start(self.inner.clone(), object_type, Box::pin(inputs), schema)
+    }
+
+    /// [`Client::bulk_upsert`], checking every input against `schema` (instead of the one
+    /// given to [`ClientBuilder::property_schema`], if any) before it is batched: a refused
+    /// input ends [`Failed`](crate::OutcomeKind::Failed) with category
+    /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) and costs no request.
+    pub fn bulk_upsert_with_schema<S>(
+        &self,
+        object_type: ObjectType,
+        schema: Arc<PropertySchema>,
+        inputs: S,
+    ) -> BulkRun
+    where
+        S: Stream<Item = UpsertInput> + Send + 'static,
+    {
+        BulkRun::start(
+            self.inner.clone(),
+            object_type,
+            Box::pin(inputs),
+            Some(schema),
+        )
     }
 
     /// [`Client::bulk_upsert`] over an iterator or a `Vec`.
@@ -141,6 +171,7 @@ impl Client {
                 retry,
                 pacer: Pacer::new(limit),
                 concurrency: concurrency.max(1),
+                schemas: HashMap::new(),
             }),
         }
     }
@@ -170,6 +201,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     rate_limit: RateLimit,
     concurrency: usize,
+    schemas: HashMap<String, Arc<PropertySchema>>,
 }
 
 impl Default for ClientBuilder {
@@ -184,6 +216,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             rate_limit: RateLimit::default(),
             concurrency: DEFAULT_CONCURRENCY,
+            schemas: HashMap::new(),
         }
     }
 }
@@ -200,6 +233,7 @@ impl fmt::Debug for ClientBuilder {
             .field("retry", &self.retry)
             .field("rate_limit", &self.rate_limit)
             .field("concurrency", &self.concurrency)
+            .field("property_schemas", &self.schemas.keys().collect::<Vec<_>>())
             .finish()
     }
 }
@@ -271,6 +305,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Checks every input of `object_type`'s bulk runs against these property definitions
+    /// before batching (see [`crate::property_schema`]); a refused input ends
+    /// [`Failed`](crate::OutcomeKind::Failed) with category
+    /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) and costs no request.
+    ///
+    /// ```no_run
+    /// use hubspot_crm::{AccessToken, Client, ObjectType, PropertySchema};
+    /// let contacts = PropertySchema::from_file("contacts-properties.json")?;
+    /// let client = Client::builder()
+    ///     .token(AccessToken::new("pat-na1-..."))
+    ///     .property_schema(ObjectType::contacts(), contacts)
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn property_schema(mut self, object_type: ObjectType, schema: PropertySchema) -> Self {
+        self.schemas
+            .insert(object_type.as_str().to_ascii_lowercase(), Arc::new(schema));
+        self
+    }
+
     /// Validates the settings and builds the client.
     pub fn build(self) -> Result<Client, Error> {
         let base_url = validate_base_url(&self.base_url, self.allow_insecure_http)?;
@@ -316,6 +370,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 pacer: Pacer::new(self.rate_limit),
                 concurrency: self.concurrency,
+                schemas: self.schemas,
             }),
         })
     }

@@ -28,6 +28,7 @@ use crate::client::Shared;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome};
+use crate::property_schema::{PROPERTY_CHECK, PropertySchema, precheck};
 use crate::request::{Stop, Unit, UnitReport, run_unit};
 use crate::scheduler::{Item, MAX_BATCH, Scheduler};
 
@@ -44,6 +45,7 @@ pub(crate) async fn run(
     outcomes: mpsc::Sender<Vec<RecordOutcome>>,
     progress: Progressor,
     cancel: watch::Receiver<bool>,
+    schema: Option<Arc<PropertySchema>>,
 ) {
     let span = tracing::info_span!("bulk_upsert", object_type = %object_type, concurrency = shared.concurrency);
     Coordinator {
@@ -58,6 +60,8 @@ pub(crate) async fn run(
         stop: None,
         uncounted_reads: 0,
         run_tag: format!("{:08x}", fastrand::u32(..)),
+        schema,
+        refused: Vec::new(),
     }
     .run(inputs, cancel)
     .instrument(span)
@@ -81,14 +85,19 @@ impl Emitter {
                 .map(|(item, kind)| {
                     // Unique by now (the busy sets and the copy of the request are gone), so
                     // the strings move into the outcome; copied otherwise.
-                    let (id, id_property, trace_id) = Arc::try_unwrap(item.entry)
-                        .map(|entry| entry.input.into_identity())
+                    let (id, id_property, trace_id, normalized) = Arc::try_unwrap(item.entry)
+                        .map(|mut entry| {
+                            let normalized = entry.input.take_normalized();
+                            let (id, id_property, trace_id) = entry.input.into_identity();
+                            (id, id_property, trace_id, normalized)
+                        })
                         .unwrap_or_else(|shared| {
                             let shared = &shared.input;
                             (
                                 shared.id().to_string(),
                                 shared.get_id_property().map(str::to_string),
                                 shared.get_trace_id().unwrap_or_default().to_string(),
+                                shared.normalized().to_vec(),
                             )
                         });
                     RecordOutcome {
@@ -97,6 +106,7 @@ impl Emitter {
                         id_property,
                         trace_id,
                         kind,
+                        normalized,
                     }
                 })
                 .collect();
@@ -139,6 +149,10 @@ struct Coordinator {
     capacity: usize,
     stop: Option<NotAttemptedReason>,
     run_tag: String,
+    /// The property definitions inputs are checked against before batching, if any.
+    schema: Option<Arc<PropertySchema>>,
+    /// Inputs refused by that check, waiting to be reported.
+    refused: Vec<(Item, OutcomeKind)>,
 }
 
 enum Flow {
@@ -170,6 +184,12 @@ impl Coordinator {
                 }
             }
             self.count_reads(0);
+            if !self.refused.is_empty() {
+                let refused = std::mem::take(&mut self.refused);
+                if !self.emitter.emit(refused, false).await {
+                    return;
+                }
+            }
 
             // Start requests while there are free slots.
             while self.tasks.len() < self.shared.concurrency && self.stop.is_none() {
@@ -293,10 +313,24 @@ impl Coordinator {
         Item::new(pos, input)
     }
 
-    fn accept(&mut self, input: UpsertInput, position: &mut u64) {
+    fn accept(&mut self, mut input: UpsertInput, position: &mut u64) {
+        // Checked before batching: a refused input ends here and costs no request.
+        let refusal = precheck(&mut input, self.schema.as_deref()).err();
         let item = self.make_item(input, position);
         self.uncounted_reads += 1;
-        self.scheduler.push(item);
+        match refusal {
+            None => self.scheduler.push(item),
+            Some(refusal) => {
+                let kind = OutcomeKind::Failed {
+                    category: PROPERTY_CHECK.into(),
+                    message: refusal.to_string(),
+                    correlation_id: None,
+                    retried: false,
+                    error: None,
+                };
+                self.refused.push((item, kind));
+            }
+        }
     }
 
     /// Counts the inputs read since the last call in the progress, with one notification.

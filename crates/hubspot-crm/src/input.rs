@@ -1,11 +1,12 @@
 //! [`UpsertInput`]: one record to create or update, built fluently on the generated
 //! `SimplePublicObjectBatchInputUpsert` it is sent as.
 
-use std::fmt::Display;
-
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
 
 use crate::properties::Properties;
+use crate::property_schema::Normalization;
+use crate::serialize_properties::{SerializePropertiesError, properties_of};
+use crate::value::{PropertyValue, ToPropertyValue, ValueProblem};
 
 /// One record to create or update, identified by the value of a unique property.
 ///
@@ -24,13 +25,24 @@ use crate::properties::Properties;
 /// assert_eq!(input.get_properties().get("age").map(String::as_str), Some("36"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub struct UpsertInput(SimplePublicObjectBatchInputUpsert);
+pub struct UpsertInput {
+    wire: SimplePublicObjectBatchInputUpsert,
+    /// Values that could not be set, and changes the pre-send checks made; usually none.
+    checks: Option<Box<ValueChecks>>,
+}
+
+/// What [`UpsertInput::value_problems`] and [`UpsertInput::normalized`] report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ValueChecks {
+    problems: Vec<ValueProblem>,
+    normalized: Vec<Normalization>,
+}
 
 impl UpsertInput {
     /// A record identified by `id`, the value of its unique id property (an email address for
     /// contacts with `id_property("email")`).
     pub fn new(id: impl Into<String>) -> Self {
-        UpsertInput(SimplePublicObjectBatchInputUpsert {
+        UpsertInput::from(SimplePublicObjectBatchInputUpsert {
             id: id.into(),
             id_property: None,
             object_write_trace_id: None,
@@ -40,15 +52,18 @@ impl UpsertInput {
 
     /// Names the unique property whose value `id` is, such as `email`.
     pub fn id_property(mut self, name: impl Into<String>) -> Self {
-        self.0.id_property = Some(name.into());
+        self.wire.id_property = Some(name.into());
         self
     }
 
-    /// Sets a property; any `Display` value is written as its text, since HubSpot takes every
-    /// value as a string. Setting a name again replaces its value; properties are sent in the
-    /// order they were first set.
-    pub fn property(mut self, name: impl AsRef<str>, value: impl Display) -> Self {
-        set(&mut self.0.properties, name.as_ref(), value);
+    /// Sets a property from any [`ToPropertyValue`]: text, numbers, `bool`, `chrono` dates and
+    /// date-times, lists (joined with `;`), `Option` (`None` leaves the property out) or
+    /// [`Clear`](crate::Clear) (sends `""`); see [`crate::value`]. Setting a name again
+    /// replaces its value in place; properties are sent in the order they were first set. A
+    /// value with no text (a `NaN`) is kept aside as a [`UpsertInput::value_problems`] entry,
+    /// and a bulk run refuses the input before sending it.
+    pub fn property(mut self, name: impl AsRef<str>, value: impl ToPropertyValue) -> Self {
+        self.set(name.as_ref(), value.to_property_value());
         self
     }
 
@@ -57,52 +72,117 @@ impl UpsertInput {
     pub fn properties<K, V>(mut self, props: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: AsRef<str>,
-        V: Display,
+        V: ToPropertyValue,
     {
         let props = props.into_iter();
-        self.0.properties.reserve(props.size_hint().0);
+        self.wire.properties.reserve(props.size_hint().0);
         for (name, value) in props {
-            set(&mut self.0.properties, name.as_ref(), value);
+            self.set(name.as_ref(), value.to_property_value());
         }
         self
+    }
+
+    /// Sets one property per field of `record`, any `T: Serialize` (a struct of yours, or a
+    /// map): serde's names (and `#[serde(rename)]`) are the property names; see
+    /// [`crate::serialize_properties`].
+    ///
+    /// # Errors
+    /// A [`SerializePropertiesError`] naming the field when one holds a nested struct or map,
+    /// or a value with no text (`NaN`).
+    pub fn properties_from<T: serde::Serialize + ?Sized>(
+        self,
+        record: &T,
+    ) -> Result<Self, SerializePropertiesError> {
+        Ok(self.properties(properties_of(record)?))
+    }
+
+    /// Sets `name` to `value`: in place when the name is set already, else at the end.
+    fn set(&mut self, name: &str, value: PropertyValue) {
+        match value {
+            PropertyValue::Text(text) => match self.wire.properties.get_mut(name) {
+                Some(slot) => *slot = text,
+                None => {
+                    self.wire.properties.insert(name.to_owned(), text);
+                }
+            },
+            PropertyValue::Absent => {}
+            PropertyValue::Invalid(reason) => {
+                self.checks
+                    .get_or_insert_with(Box::default)
+                    .problems
+                    .push(ValueProblem {
+                        property: name.to_owned(),
+                        reason,
+                    });
+            }
+        }
+    }
+
+    /// Values given to [`UpsertInput::property`] that have no text to send (such as `NaN`).
+    pub fn value_problems(&self) -> &[ValueProblem] {
+        self.checks.as_ref().map_or(&[], |c| &c.problems)
+    }
+
+    /// What a [`PropertySchema`](crate::PropertySchema) check changed in the values (option
+    /// labels replaced by their values, whitespace trimmed); empty before a check.
+    pub fn normalized(&self) -> &[Normalization] {
+        self.checks.as_ref().map_or(&[], |c| &c.normalized)
+    }
+
+    pub(crate) fn replace_properties(&mut self, properties: Properties) {
+        self.wire.properties = properties;
+    }
+
+    pub(crate) fn set_normalized(&mut self, normalized: Vec<Normalization>) {
+        if !normalized.is_empty() {
+            self.checks.get_or_insert_with(Box::default).normalized = normalized;
+        }
+    }
+
+    /// Takes the list of changes made by the checks, for the outcome.
+    pub(crate) fn take_normalized(&mut self) -> Vec<Normalization> {
+        self.checks
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.normalized))
+            .unwrap_or_default()
     }
 
     /// Sets the `objectWriteTraceId`. When you leave it out, the client assigns one so it can
     /// match results and errors to inputs.
     pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
-        self.0.object_write_trace_id = Some(trace_id.into());
+        self.wire.object_write_trace_id = Some(trace_id.into());
         self
     }
 
     /// The record's id value.
     pub fn id(&self) -> &str {
-        &self.0.id
+        &self.wire.id
     }
 
     /// The unique property named, if any.
     pub fn get_id_property(&self) -> Option<&str> {
-        self.0.id_property.as_deref()
+        self.wire.id_property.as_deref()
     }
 
     /// The properties to write, in the order they were first set.
     pub fn get_properties(&self) -> &Properties {
-        &self.0.properties
+        &self.wire.properties
     }
 
     /// The trace id set by the user, if any.
     pub fn get_trace_id(&self) -> Option<&str> {
-        self.0.object_write_trace_id.as_deref()
+        self.wire.object_write_trace_id.as_deref()
     }
 
     pub(crate) fn set_trace_id_if_missing(&mut self, make: impl FnOnce() -> String) {
-        if self.0.object_write_trace_id.is_none() {
-            self.0.object_write_trace_id = Some(make());
+        if self.wire.object_write_trace_id.is_none() {
+            self.wire.object_write_trace_id = Some(make());
         }
     }
 
     /// Moves out the id, the id property and the trace id (empty when none), for an outcome.
     pub(crate) fn into_identity(self) -> (String, Option<String>, String) {
-        let api = self.0;
+        let api = self.wire;
         (
             api.id,
             api.id_property,
@@ -112,35 +192,27 @@ impl UpsertInput {
 
     /// The generated API type this input is sent as.
     pub fn as_api(&self) -> &SimplePublicObjectBatchInputUpsert {
-        &self.0
+        &self.wire
     }
 
     /// A copy of the generated API type this input is sent as.
     pub fn to_api(&self) -> SimplePublicObjectBatchInputUpsert {
-        self.0.clone()
-    }
-}
-
-/// Sets `name` to `value`'s text: in place when the name is set already, else at the end.
-fn set(properties: &mut Properties, name: &str, value: impl Display) {
-    let text = value.to_string();
-    match properties.get_mut(name) {
-        Some(slot) => *slot = text,
-        None => {
-            properties.insert(name.to_owned(), text);
-        }
+        self.wire.clone()
     }
 }
 
 impl From<SimplePublicObjectBatchInputUpsert> for UpsertInput {
     fn from(api: SimplePublicObjectBatchInputUpsert) -> Self {
-        UpsertInput(api)
+        UpsertInput {
+            wire: api,
+            checks: None,
+        }
     }
 }
 
 impl From<UpsertInput> for SimplePublicObjectBatchInputUpsert {
     fn from(input: UpsertInput) -> Self {
-        input.0
+        input.wire
     }
 }
 

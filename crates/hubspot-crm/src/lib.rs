@@ -38,6 +38,10 @@
 //! - [`client`]: [`Client`], [`ClientBuilder`] and their defaults.
 //! - [`auth`]: [`AccessToken`], [`TokenProvider`] (refresh on 401).
 //! - [`object_type`], [`input`], [`properties`]: what to upsert, validated before any request.
+//! - [`value`]: typed property values ([`ToPropertyValue`], [`Clear`]);
+//!   [`serialize_properties`]: properties from any `T: Serialize`.
+//! - [`property_schema`]: [`PropertySchema`], HubSpot's property definitions, checked before
+//!   sending (category [`PROPERTY_CHECK`]).
 //! - [`retry`]: which failures are retried, backoff, the retry budget.
 //! - [`rate_limit`]: the rolling-window pacer and what it learns from HubSpot.
 //! - [`scheduler`]: batches of 100 and the duplicate rule (later inputs are held back).
@@ -75,10 +79,13 @@ mod mapping;
 pub mod object_type;
 pub mod outcome;
 pub mod properties;
+pub mod property_schema;
 pub mod rate_limit;
 mod request;
 pub mod retry;
 pub mod scheduler;
+pub mod serialize_properties;
+pub mod value;
 mod wire;
 
 /// The generated client crate: `api::Client`, `api::types::*`.
@@ -95,6 +102,9 @@ pub use outcome::{
     HubSpotError, NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary,
 };
 pub use properties::Properties;
+pub use property_schema::{PROPERTY_CHECK, PropertySchema};
 pub use rate_limit::{Plan, RateLimit};
 pub use retry::RetryPolicy;
+pub use serialize_properties::SerializePropertiesError;
+pub use value::{Clear, PropertyValue, ToPropertyValue};
 pub use wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

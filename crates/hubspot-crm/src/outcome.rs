@@ -24,6 +24,10 @@ pub struct RecordOutcome {
     pub trace_id: String,
     /// What happened.
     pub kind: OutcomeKind,
+    /// What the pre-send check against a [`PropertySchema`](crate::PropertySchema) changed in
+    /// the input's values before sending them (an option's label replaced by its value,
+    /// whitespace trimmed); empty without a schema.
+    pub normalized: Vec<crate::property_schema::Normalization>,
 }
 
 /// What happened to one input.
@@ -44,11 +48,14 @@ pub enum OutcomeKind {
         /// HubSpot's result for the input, as the generated type.
         record: Box<SimplePublicUpsertObject>,
     },
-    /// The input was sent and not applied.
+    /// The input was not applied: HubSpot refused it, or the client did before sending it
+    /// (category `PROPERTY_CHECK`).
     Failed {
         /// HubSpot's category (such as `VALIDATION_ERROR`), or the client's own for failures
         /// without one: `TRANSPORT`, `TIMEOUT`, `DECODE`, `HTTP_<status>`, `NOT_IN_RESPONSE`,
-        /// `DAILY_LIMIT`, `AUTH`.
+        /// `DAILY_LIMIT`, `AUTH`, and
+        /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) for an input refused
+        /// before sending (never sent, so it cost no request).
         category: String,
         /// HubSpot's or the client's explanation.
         message: String,

@@ -13,7 +13,11 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use hubspot_crm::{AccessToken, Client, ObjectType, OutcomeKind, RetryPolicy, UpsertInput};
+use std::sync::Arc;
+
+use hubspot_crm::{
+    AccessToken, Client, ObjectType, OutcomeKind, PropertySchema, RetryPolicy, UpsertInput,
+};
 use hubspot_crm_mock::MockServer;
 use hubspot_reliability::{cli, doc};
 
@@ -79,6 +83,30 @@ const EXPECTED: &[(&str, &str, u64, &str)] = &[
      r##"invalid client configuration: the concurrency must be at least 1"##),
     ("client", "token with a newline", 0,
      r##"input 0: Failed AUTH: invalid access token: it contains characters that cannot appear in an HTTP header"##),
+    ("client", "NaN value (no schema needed)", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: UNWRITABLE_VALUE `annual_budget`: NaN is not a number HubSpot can store (NaN and infinities are refused)"##),
+    ("client", "schema: unknown property", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: UNKNOWN_PROPERTY `shoe_size`: the property definitions have no such property"##),
+    ("client", "schema: read-only property", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: READ_ONLY `hs_object_id`: its value is read-only in HubSpot"##),
+    ("client", "schema: calculated property", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: CALCULATED `num_associated_deals`: HubSpot calculates its value; it cannot be written"##),
+    ("client", "schema: number with a unit", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: INVALID_NUMBER `seats`: "12 seats" is not a number; give a plain decimal such as 1250 or -3.75, without exponent, grouping or unit"##),
+    ("client", "schema: number with surrounding whitespace", 1,
+     r##"1 inputs: 1 created, 0 updated, 0 failed, 0 not attempted; 1 requests; normalized: `seats`: surrounding whitespace trimmed"##),
+    ("client", "schema: bool given by its label", 1,
+     r##"1 inputs: 1 created, 0 updated, 0 failed, 0 not attempted; 1 requests; normalized: `newsletter_opt_in`: option label "yes" sent as its value "true""##),
+    ("client", "schema: date not a calendar day", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: INVALID_DATE `contract_start_date`: "2026-02-30" is not a day of the calendar"##),
+    ("client", "schema: date not at midnight UTC", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: DATE_NOT_MIDNIGHT `contract_start_date`: 1772359201954 is at 10:00:01.954 UTC, not midnight; a date property takes midnight UTC of its day"##),
+    ("client", "schema: datetime in epoch seconds", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: EPOCH_SECONDS `last_webinar_at`: 1772359200 looks like epoch seconds (as milliseconds it is in 1970); HubSpot wants milliseconds"##),
+    ("client", "schema: enumeration label", 1,
+     r##"1 inputs: 1 created, 0 updated, 0 failed, 0 not attempted; 1 requests; normalized: `lifecyclestage`: option label "Sales Qualified Lead" sent as its value "salesqualifiedlead""##),
+    ("client", "schema: enumeration value not an option", 0,
+     r##"input 0: Failed PROPERTY_CHECK: refused before sending: INVALID_OPTION `lifecyclestage`: "Prospect" is not an option (by value or label); options: subscriber, lead, marketingqualifiedlead, salesqualifiedlead, opportunity, customer, evangelist, other"##),
     ("cli", "object type with `/`", 0,
      r##"exit 1 (0 report lines): error: --object-type `contacts/../owners`: invalid object type: "contacts/../owners" contains '/'; only ASCII letters, digits, '_' and '-' are allowed, so the name cannot change the request path"##),
     ("cli", "empty input file", 0,
@@ -113,6 +141,10 @@ const EXPECTED: &[(&str, &str, u64, &str)] = &[
      r##"exit 1 (0 report lines): error: invalid value '0' for '--concurrency <N>': 0 is not in 1..=64"##),
     ("cli", "token with a newline", 0,
      r##"exit 1 (1 report lines): error: the run stopped: the access token was refused: invalid access token: it contains characters that cannot appear in an HTTP header."##),
+    ("cli", "--property-schema: refused values", 1,
+     r##"exit 2; report: 3 lines; line 3 failed: PROPERTY_CHECK refused before sending: DATE_NOT_MIDNIGHT `contract_start_date`: 1772359200000 is at 10:00:00.000 UTC, not midnight; a date property takes midnight UTC of its day / line 4 failed: PROPERTY_CHECK refused before sending: INVALID_OPTION `lifecyclestage`: "Prospect" is not an option (by value or label); options: subscriber, lead, marketingqualifiedlead, salesqualifiedlead, opportunity, customer, evangelist, other"##),
+    ("cli", "--property-schema: not HubSpot's JSON", 0,
+     r##"exit 1 (0 report lines): error: --property-schema: the property definitions in Cargo.toml are not HubSpot's properties JSON (line 1, column 2): expected value at line 1 column 2"##),
     ("mock", "object type `%2F`", 0,
      r##"HTTP 400 VALIDATION_ERROR: Unable to infer object type from: contacts/owners"##),
     ("mock", "object type `..`", 0,
@@ -129,6 +161,18 @@ const EXPECTED: &[(&str, &str, u64, &str)] = &[
      r##"HTTP 400 VALIDATION_ERROR: Batch input size of 101 exceeds the limit of 100 inputs per request"##),
     ("mock", "malformed JSON", 0,
      r##"HTTP 400 VALIDATION_ERROR: Invalid input JSON on line 1, column 17: EOF while parsing a value at line 1 column 17"##),
+    ("mock", "date not at midnight UTC", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"INVALID_DATE","isValid":false,"localizedErrorMessage":"1772397361954 is at 20:36:1.954 UTC, not midnight!","message":"1772397361954 is at 20:36:1.954 UTC, not midnight!","name":"contract_start_date"}]"##),
+    ("mock", "enumeration label", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"INVALID_OPTION","isValid":false,"localizedErrorMessage":"Customer was not one of the allowed options: [subscriber, lead, marketingqualifiedlead, salesqualifiedlead, opportunity, customer, evangelist, other]","message":"Customer was not one of the allowed options: [subscriber, lead, marketingqualifiedlead, salesqualifiedlead, opportunity, customer, evangelist, other]","name":"lifecyclestage"}]"##),
+    ("mock", "number with surrounding whitespace", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"INVALID_INTEGER","isValid":false,"localizedErrorMessage":" 12 was not a valid number.","message":" 12 was not a valid number.","name":"seats"}]"##),
+    ("mock", "bool `yes`", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"INVALID_BOOLEAN","isValid":false,"localizedErrorMessage":"yes is not a valid boolean value; use true or false.","message":"yes is not a valid boolean value; use true or false.","name":"newsletter_opt_in"}]"##),
+    ("mock", "datetime not ISO 8601", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"INVALID_DATETIME","isValid":false,"localizedErrorMessage":"01/03/2026 10:00 is not a valid ISO 8601 date-time or epoch millisecond timestamp","message":"01/03/2026 10:00 is not a valid ISO 8601 date-time or epoch millisecond timestamp","name":"last_webinar_at"}]"##),
+    ("mock", "read-only property", 0,
+     r##"HTTP 400 VALIDATION_ERROR: Property values were not valid: [{"error":"READ_ONLY_VALUE","isValid":false,"localizedErrorMessage":"The property hs_object_id is read-only and cannot be set","message":"The property hs_object_id is read-only and cannot be set","name":"hs_object_id"}]"##),
     ("mock", "no Authorization header", 0,
      r##"HTTP 401 INVALID_AUTHENTICATION: Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"##),
 ];
@@ -169,6 +213,29 @@ fn builder(
 
 /// Runs `inputs` against a fresh mock; shows every non-success outcome (or the summary).
 async fn client_run(inputs: Vec<UpsertInput>, token: &str) -> Seen {
+    client_run_checked(inputs, token, None).await
+}
+
+/// The example property definitions for contacts, at the repository root.
+fn example_schema_path() -> String {
+    format!(
+        "{}/../../examples/contacts-properties.json",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// [`client_run`] with the example contacts schema given to the run; a success also shows
+/// what the check normalized.
+async fn client_run_with_schema(inputs: Vec<UpsertInput>) -> Seen {
+    let schema = PropertySchema::from_file(example_schema_path()).expect("the example schema");
+    client_run_checked(inputs, "catalogue-token", Some(Arc::new(schema))).await
+}
+
+async fn client_run_checked(
+    inputs: Vec<UpsertInput>,
+    token: &str,
+    schema: Option<Arc<PropertySchema>>,
+) -> Seen {
     let mock = MockServer::builder()
         .no_rate_limit()
         .start()
@@ -182,10 +249,15 @@ async fn client_run(inputs: Vec<UpsertInput>, token: &str) -> Seen {
         .build()
         .expect("client");
     let n = inputs.len();
-    let (outcomes, summary) = client
-        .bulk_upsert_iter(ObjectType::contacts(), inputs)
-        .collect_all()
-        .await;
+    let run = match schema {
+        Some(schema) => client.bulk_upsert_with_schema(
+            ObjectType::contacts(),
+            schema,
+            futures::stream::iter(inputs),
+        ),
+        None => client.bulk_upsert_iter(ObjectType::contacts(), inputs),
+    };
+    let (outcomes, summary) = run.collect_all().await;
     assert_eq!(outcomes.len(), n, "one outcome per input");
     let failures: Vec<String> = outcomes
         .iter()
@@ -202,8 +274,12 @@ async fn client_run(inputs: Vec<UpsertInput>, token: &str) -> Seen {
             _ => None,
         })
         .collect();
+    let normalized: Vec<String> = outcomes
+        .iter()
+        .flat_map(|o| o.normalized.iter().map(ToString::to_string))
+        .collect();
     let text = if failures.is_empty() {
-        format!(
+        let mut text = format!(
             "{} inputs: {} created, {} updated, {} failed, {} not attempted; {} requests",
             summary.inputs,
             summary.created,
@@ -211,7 +287,11 @@ async fn client_run(inputs: Vec<UpsertInput>, token: &str) -> Seen {
             summary.failed,
             summary.not_attempted,
             summary.requests
-        )
+        );
+        if !normalized.is_empty() {
+            text.push_str(&format!("; normalized: {}", normalized.join(", ")));
+        }
+        text
     } else {
         failures.join(" / ")
     };
@@ -495,6 +575,83 @@ async fn every_bad_input_is_refused_with_a_clear_message() {
         )
         .await
     );
+    let contact = || UpsertInput::new("ada@example.com").id_property("email");
+    case!(
+        "client",
+        "NaN value (no schema needed)",
+        client_run(
+            vec![contact().property("annual_budget", f64::NAN)],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "client",
+        "schema: unknown property",
+        client_run_with_schema(vec![contact().property("shoe_size", 42)]).await
+    );
+    case!(
+        "client",
+        "schema: read-only property",
+        client_run_with_schema(vec![contact().property("hs_object_id", 7)]).await
+    );
+    case!(
+        "client",
+        "schema: calculated property",
+        client_run_with_schema(vec![contact().property("num_associated_deals", 2)]).await
+    );
+    case!(
+        "client",
+        "schema: number with a unit",
+        client_run_with_schema(vec![contact().property("seats", "12 seats")]).await
+    );
+    case!(
+        "client",
+        "schema: number with surrounding whitespace",
+        client_run_with_schema(vec![contact().property("seats", " 12 ")]).await
+    );
+    case!(
+        "client",
+        "schema: bool given by its label",
+        client_run_with_schema(vec![contact().property("newsletter_opt_in", "yes")]).await
+    );
+    case!(
+        "client",
+        "schema: date not a calendar day",
+        client_run_with_schema(vec![
+            contact().property("contract_start_date", "2026-02-30")
+        ])
+        .await
+    );
+    case!(
+        "client",
+        "schema: date not at midnight UTC",
+        client_run_with_schema(vec![
+            contact().property("contract_start_date", 1_772_359_201_954u64)
+        ])
+        .await
+    );
+    case!(
+        "client",
+        "schema: datetime in epoch seconds",
+        client_run_with_schema(vec![
+            contact().property("last_webinar_at", 1_772_359_200u64)
+        ])
+        .await
+    );
+    case!(
+        "client",
+        "schema: enumeration label",
+        client_run_with_schema(vec![
+            contact().property("lifecyclestage", "Sales Qualified Lead")
+        ])
+        .await
+    );
+    case!(
+        "client",
+        "schema: enumeration value not an option",
+        client_run_with_schema(vec![contact().property("lifecyclestage", "Prospect")]).await
+    );
     let _ = client_for;
 
     // CLI.
@@ -652,6 +809,30 @@ async fn every_bad_input_is_refused_with_a_clear_message() {
         cli_run("a.csv", b"email\na@example.com\n", &[], "catalogue\ntoken").await
     );
 
+    let schema = example_schema_path();
+    case!(
+        "cli",
+        "--property-schema: refused values",
+        cli_run(
+            "a.csv",
+            b"email,contract_start_date,lifecyclestage\na@example.com,2026-03-01,Customer\nb@example.com,1772359200000,lead\nc@example.com,2026-03-01,Prospect\n",
+            &["--property-schema", &schema],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "--property-schema: not HubSpot's JSON",
+        cli_run(
+            "a.csv",
+            b"email\na@example.com\n",
+            &["--property-schema", "Cargo.toml"],
+            "catalogue-token"
+        )
+        .await
+    );
+
     // Mock (what a raw HTTP client sees; `requests` here counts records the bad request stored).
     case!(
         "mock",
@@ -698,6 +879,51 @@ async fn every_bad_input_is_refused_with_a_clear_message() {
         "mock",
         "malformed JSON",
         mock_request("contacts", r#"{"inputs":[{"id":"#, true).await
+    );
+    let typed = |name: &str, value: &str| {
+        format!(
+            r#"{{"inputs":[{{"id":"a@example.com","idProperty":"email","properties":{{"{name}":"{value}"}}}}]}}"#
+        )
+    };
+    case!(
+        "mock",
+        "date not at midnight UTC",
+        mock_request(
+            "contacts",
+            &typed("contract_start_date", "1772397361954"),
+            true
+        )
+        .await
+    );
+    case!(
+        "mock",
+        "enumeration label",
+        mock_request("contacts", &typed("lifecyclestage", "Customer"), true).await
+    );
+    case!(
+        "mock",
+        "number with surrounding whitespace",
+        mock_request("contacts", &typed("seats", " 12"), true).await
+    );
+    case!(
+        "mock",
+        "bool `yes`",
+        mock_request("contacts", &typed("newsletter_opt_in", "yes"), true).await
+    );
+    case!(
+        "mock",
+        "datetime not ISO 8601",
+        mock_request(
+            "contacts",
+            &typed("last_webinar_at", "01/03/2026 10:00"),
+            true
+        )
+        .await
+    );
+    case!(
+        "mock",
+        "read-only property",
+        mock_request("contacts", &typed("hs_object_id", "7"), true).await
     );
     case!(
         "mock",

@@ -4,7 +4,9 @@
 //! - backoff delays stay within [0, cap];
 //! - accounting is exact for random combinations of results, 207 errors and inputs missing
 //!   from the response (a scripted loopback server answers each input as the case says);
-//! - random input sequences with repeated keys leave the in-order final state.
+//! - random input sequences with repeated keys leave the in-order final state;
+//! - whatever value the client's `PropertySchema` accepts, the mock's value rules accept, for
+//!   single values and through a checked bulk run over loopback HTTP.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -265,5 +267,183 @@ proptest! {
         prop_assert!(all_ok);
         prop_assert!(twice.is_empty());
         prop_assert_eq!(expected, actual);
+    }
+}
+
+/// The example property definitions for contacts, read by each side with its own parser.
+const CONTACTS_PROPERTIES: &str = include_str!("../../../examples/contacts-properties.json");
+
+/// A property of the example file and a value for it, often close to valid: the cases where
+/// a checker is most likely to be wrong (whitespace, labels in any case, dates at the edge of
+/// the calendar, epoch values near midnight, multiple options with stray separators).
+fn property_and_value() -> impl Strategy<Value = (&'static str, String)> {
+    let pad = || prop_oneof![3 => Just(""), 1 => Just(" "), 1 => Just("\t"), 1 => Just("  ")];
+    let padded = move |s: BoxedStrategy<String>| {
+        (pad(), s, pad())
+            .prop_map(|(a, s, b)| format!("{a}{s}{b}"))
+            .boxed()
+    };
+    let number = padded(
+        prop_oneof![
+            "-?[0-9]{1,7}(\\.[0-9]{1,4})?",
+            "[-+]?[0-9]{0,4}\\.?[0-9]{0,3}",
+            "[0-9]{1,3}(,[0-9]{3})?",
+            "[0-9]e[0-9]",
+        ]
+        .boxed(),
+    );
+    let day = (0u32..3000, 0u32..14, 0u32..33)
+        .prop_map(|(y, m, d)| format!("{:04}-{m:02}-{d:02}", y + 200));
+    let epoch_day = (
+        -40_000i64..40_000,
+        prop_oneof![4 => Just(0i64), 1 => -5_000i64..5_000, 1 => Just(36_000_000i64)],
+    )
+        .prop_map(|(days, off)| (days * 86_400_000 + off).to_string());
+    let seconds = (0i64..2_000_000_000).prop_map(|s| s.to_string());
+    let rfc3339 = (
+        1900u32..2100,
+        1u32..13,
+        1u32..29,
+        0u32..24,
+        0u32..60,
+        prop_oneof![Just("Z"), Just("+02:00"), Just(""), Just(".5Z")],
+    )
+        .prop_map(|(y, mo, d, h, mi, z)| format!("{y}-{mo:02}-{d:02}T{h:02}:{mi:02}:00{z}"));
+    let date = padded(
+        prop_oneof![
+            day.clone(),
+            epoch_day.clone(),
+            seconds.clone(),
+            rfc3339.clone(),
+            "[0-9/ -]{0,10}"
+        ]
+        .boxed(),
+    );
+    let datetime =
+        padded(prop_oneof![day, epoch_day, seconds, rfc3339, "[0-9T:.Z-]{0,12}"].boxed());
+    let boolean = padded(
+        prop_oneof![
+            Just("true".to_string()),
+            Just("false".to_string()),
+            Just("TRUE".to_string()),
+            Just("Yes".to_string()),
+            Just("no".to_string()),
+            "[a-z]{0,4}",
+        ]
+        .boxed(),
+    );
+    let stage_words = [
+        "subscriber",
+        "lead",
+        "Lead",
+        "LEAD",
+        "Sales Qualified Lead",
+        "sales qualified lead",
+        "customer",
+        "Customer",
+        "Evangelist",
+        "other",
+        "Client",
+        "",
+    ];
+    let stage = padded(
+        proptest::sample::select(stage_words.to_vec())
+            .prop_map(str::to_string)
+            .boxed(),
+    );
+    let role_words = [
+        "CHAMPION", "Champion", "END_USER", "end user", "End User", "BLOCKER", "Boss", "",
+    ];
+    let roles = proptest::collection::vec(
+        (proptest::sample::select(role_words.to_vec()), pad(), pad()),
+        1..4,
+    )
+    .prop_map(|items| {
+        items
+            .iter()
+            .map(|(w, a, b)| format!("{a}{w}{b}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    });
+    let text = "[ -~]{0,12}";
+    prop_oneof![
+        number.clone().prop_map(|v| ("seats", v)),
+        number.prop_map(|v| ("annual_budget", v)),
+        date.prop_map(|v| ("contract_start_date", v)),
+        datetime.prop_map(|v| ("last_webinar_at", v)),
+        boolean.prop_map(|v| ("newsletter_opt_in", v)),
+        stage.prop_map(|v| ("lifecyclestage", v)),
+        roles.prop_map(|v| ("hs_buying_role", v)),
+        text.prop_map(|v| ("firstname", v)),
+        text.prop_map(|v| ("phone", v)),
+        "[0-9]{0,3}".prop_map(|v| ("hs_object_id", v)),
+        "[a-z]{0,3}".prop_map(|v| ("shoe_size", v)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Whatever value the client's `PropertySchema` lets through (normalized), the mock's own
+    /// value rules accept. The two are written separately; this is where they must agree.
+    #[test]
+    fn what_the_client_checker_accepts_the_mock_accepts((name, value) in property_and_value()) {
+        let client_side = hubspot_crm::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
+        let mock_side = hubspot_crm_mock::PropertyDefinitions::from_json(CONTACTS_PROPERTIES).expect("mock reads");
+        if let Ok(checked) = client_side.check_value(name, &value) {
+            let judged = mock_side.judge(name, &checked.value);
+            prop_assert!(
+                judged.is_ok(),
+                "{}={:?} (sent as {:?}) passed the client and the mock refused it: {:?}",
+                name, value, checked.value, judged
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// The same over loopback HTTP, through a bulk run with the schema: every input the
+    /// client sends is applied by the mock, and exactly the inputs its checker refuses end
+    /// `PROPERTY_CHECK` without being sent.
+    #[test]
+    fn a_checked_run_never_meets_a_value_error_at_the_mock(
+        cases in proptest::collection::vec(proptest::collection::vec(property_and_value(), 1..4), 1..60)
+    ) {
+        let schema = hubspot_crm::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
+        let inputs: Vec<UpsertInput> = cases
+            .iter()
+            .enumerate()
+            .map(|(i, props)| {
+                contact(i).properties(props.iter().map(|(n, v)| (*n, v.clone())))
+            })
+            .collect();
+        // An input holds each name once (the last value given), as it is checked.
+        let refused_by_client: Vec<bool> =
+            inputs.iter().map(|input| schema.check(input.clone()).is_err()).collect();
+        let (outcomes, received) = block_on(async move {
+            let mock = MockServer::builder().no_rate_limit().start().await.expect("mock");
+            let c = client(&mock.base_url(), RateLimit::new(10_000, Duration::from_secs(1)), 2, 1);
+            let run = c.bulk_upsert_with_schema(
+                ObjectType::contacts(),
+                Arc::new(schema),
+                futures::stream::iter(inputs),
+            );
+            let (outcomes, _) = run.collect_all().await;
+            let received = mock.counters().inputs_received;
+            mock.shutdown().await;
+            (outcomes, received)
+        });
+        let sent = refused_by_client.iter().filter(|r| !**r).count() as u64;
+        prop_assert_eq!(received, sent);
+        for (outcome, refused) in outcomes.iter().zip(&refused_by_client) {
+            match &outcome.kind {
+                OutcomeKind::Failed { category, .. } if *refused => {
+                    prop_assert_eq!(category.as_str(), hubspot_crm::PROPERTY_CHECK);
+                }
+                kind => prop_assert!(kind.is_success() && !refused, "input {}: {:?}", outcome.position, kind),
+            }
+        }
     }
 }

@@ -32,6 +32,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
         hubspot-upsert --mock --object-type contacts --id-property email examples/contacts.csv\n  \
         cat people.ndjson | hubspot-upsert --object-type 2-1234567 --id-property external_id -\n  \
         hubspot-upsert --dry-run --plan professional --object-type contacts --id-property email contacts.csv\n  \
+        hubspot-upsert --dry-run --property-schema contacts-properties.json -t contacts -i email contacts.csv\n  \
         hubspot-upsert schema input"
 )]
 pub struct Cli {
@@ -127,6 +128,14 @@ pub struct RunArgs {
         help_heading = "Input"
     )]
     pub properties: Option<Vec<String>>,
+
+    /// HubSpot's property definitions for the object type, as saved from
+    /// GET /crm/v3/properties/{objectType} (`{"results": [...]}`). Every record's values are
+    /// checked against them before sending: a refused record is reported failed
+    /// (PROPERTY_CHECK) and costs no request, and option labels are sent as their values;
+    /// --dry-run lists what would be refused, by property and rule.
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub property_schema: Option<PathBuf>,
 
     /// Read and check the whole input without a token or any network, and print what would
     /// be sent: records, requests and the time the plan's quota needs.

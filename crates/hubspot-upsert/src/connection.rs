@@ -2,7 +2,7 @@
 //! embedded mock started in this process (`--mock`).
 
 use hubspot_crm::{AccessToken, Client, Plan, RateLimit, RetryPolicy};
-use hubspot_crm_mock::MockServer;
+use hubspot_crm_mock::{MockServer, PropertyDefinitions};
 
 use crate::cli::{PlanArg, RunArgs};
 use crate::error::FatalError;
@@ -46,8 +46,14 @@ pub fn token_from_env(name: &str) -> Result<AccessToken, FatalError> {
 pub async fn connect(args: &RunArgs) -> Result<Connection, FatalError> {
     let (base_url, token, mock) = if args.mock {
         let per_window = u32::try_from(args.plan.requests_per_window()).unwrap_or(u32::MAX);
-        let mock = MockServer::builder()
-            .rate_limit(per_window, RATE_WINDOW)
+        let mut builder = MockServer::builder().rate_limit(per_window, RATE_WINDOW);
+        if let (Some(path), Some(object_type)) = (&args.property_schema, &args.object_type) {
+            // The mock reads the same file with its own parser and judges values by it.
+            let definitions = PropertyDefinitions::from_file(path)
+                .map_err(|e| FatalError::Usage(format!("--property-schema: {e}")))?;
+            builder = builder.property_definitions(object_type.to_ascii_lowercase(), &definitions);
+        }
+        let mock = builder
             .start()
             .await
             .map_err(|e| FatalError::Mock(e.to_string()))?;

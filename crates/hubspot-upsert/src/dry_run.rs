@@ -4,10 +4,13 @@
 //! Duplicate detection keeps a 64-bit hash, a line number and a count per distinct id (about
 //! 40 bytes each), the one thing here that grows with the input.
 
-use std::collections::HashMap;
 use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
+
+use hubspot_crm::PropertySchema;
+use hubspot_crm::property_schema::Rule;
 
 use crate::checks::{MISSING_ID, RecordChecks, looks_like_email};
 use crate::cli::PlanArg;
@@ -50,6 +53,8 @@ pub struct DryRunReport {
     pub duplicate_ids: Finding,
     /// Ids that do not look like email addresses, when the id property is `email`.
     pub odd_emails: Finding,
+    /// Records with a value the `--property-schema` refuses: reported failed, not sent.
+    pub refused_values: ValueFindings,
     /// What sending the valid records costs.
     pub cost: Cost,
     /// The plan the cost is computed for.
@@ -59,7 +64,49 @@ pub struct DryRunReport {
 impl DryRunReport {
     /// Whether every record would be sent (findings that only warn do not count).
     pub fn all_sendable(&self) -> bool {
-        self.missing_ids.count == 0 && self.unknown_properties.count == 0
+        self.missing_ids.count == 0
+            && self.unknown_properties.count == 0
+            && self.refused_values.records == 0
+    }
+}
+
+/// What the property definitions say about the records' values.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ValueFindings {
+    /// Records with at least one refused value (each is reported failed, not sent).
+    pub records: u64,
+    /// Refused values by property and rule, each with the first few lines.
+    pub by_rule: BTreeMap<(String, Rule), Finding>,
+    /// Records sent with values changed so HubSpot takes them (labels, whitespace).
+    pub normalized: Finding,
+}
+
+impl ValueFindings {
+    /// Checks every value of `record`; false when one is refused.
+    pub fn check(&mut self, schema: &PropertySchema, record: &InputRecord) -> bool {
+        let mut refused = false;
+        let mut changes = Vec::new();
+        for (name, value) in &record.properties {
+            match schema.check_value(name, value) {
+                Ok(checked) => changes.extend(checked.normalized),
+                Err(problem) => {
+                    refused = true;
+                    self.by_rule
+                        .entry((problem.property.clone(), problem.rule))
+                        .or_default()
+                        .add(|| format!("line {}: {}", record.line, problem.message));
+                }
+            }
+        }
+        if refused {
+            self.records += 1;
+        } else if !changes.is_empty() {
+            self.normalized.add(|| {
+                let changes: Vec<String> = changes.iter().map(ToString::to_string).collect();
+                format!("line {}: {}", record.line, changes.join("; "))
+            });
+        }
+        !refused
     }
 }
 
@@ -68,6 +115,7 @@ pub fn dry_run(
     input: &str,
     records: impl Iterator<Item = Result<InputRecord, InputError>>,
     checks: &RecordChecks,
+    schema: Option<&PropertySchema>,
     id_property: &str,
     plan: PlanArg,
 ) -> Result<DryRunReport, InputError> {
@@ -81,6 +129,7 @@ pub fn dry_run(
     let mut unknown_properties = Finding::default();
     let mut duplicate_ids = Finding::default();
     let mut odd_emails = Finding::default();
+    let mut refused_values = ValueFindings::default();
 
     for record in records {
         let record = record?;
@@ -92,6 +141,11 @@ pub fn dry_run(
                 &mut unknown_properties
             };
             finding.add(|| format!("line {}: {}", record.line, refusal.message));
+            continue;
+        }
+        if let Some(schema) = schema
+            && !refused_values.check(schema, &record)
+        {
             continue;
         }
         sendable += 1;
@@ -129,6 +183,7 @@ pub fn dry_run(
         unknown_properties,
         duplicate_ids,
         odd_emails,
+        refused_values,
         cost: cost(sendable, max_repeats, plan),
         plan,
     })
@@ -139,9 +194,25 @@ impl fmt::Display for DryRunReport {
         writeln!(f, "Dry run of {}: nothing was sent.", self.input)?;
         writeln!(f, "  records read:        {}", self.records)?;
         writeln!(f, "  records to send:     {}", self.cost.records)?;
+        write_finding(f, "missing id (not sent)", &self.missing_ids)?;
+        write_finding(f, "unknown property (not sent)", &self.unknown_properties)?;
+        let values = &self.refused_values;
+        if values.records > 0 {
+            writeln!(
+                f,
+                "  refused by the property schema (not sent): {} records",
+                values.records
+            )?;
+            for ((property, rule), finding) in &values.by_rule {
+                write_finding(f, &format!("  {rule} `{property}`"), finding)?;
+            }
+        }
+        write_finding(
+            f,
+            "values normalized by the property schema (sent fixed)",
+            &values.normalized,
+        )?;
         let findings = [
-            ("missing id (not sent)", &self.missing_ids),
-            ("unknown property (not sent)", &self.unknown_properties),
             ("duplicate id (later wins)", &self.duplicate_ids),
             (
                 "not an email address (HubSpot will likely refuse)",
@@ -149,16 +220,7 @@ impl fmt::Display for DryRunReport {
             ),
         ];
         for (label, finding) in findings {
-            if finding.count == 0 {
-                continue;
-            }
-            writeln!(f, "  {label}: {}", finding.count)?;
-            for example in &finding.examples {
-                writeln!(f, "      {example}")?;
-            }
-            if finding.count > finding.examples.len() as u64 {
-                writeln!(f, "      ...")?;
-            }
+            write_finding(f, label, finding)?;
         }
         writeln!(
             f,
@@ -183,6 +245,21 @@ impl fmt::Display for DryRunReport {
     }
 }
 
+/// A finding's count and examples, when it has any.
+fn write_finding(f: &mut fmt::Formatter<'_>, label: &str, finding: &Finding) -> fmt::Result {
+    if finding.count == 0 {
+        return Ok(());
+    }
+    writeln!(f, "  {label}: {}", finding.count)?;
+    for example in &finding.examples {
+        writeln!(f, "      {example}")?;
+    }
+    if finding.count > finding.examples.len() as u64 {
+        writeln!(f, "      ...")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,6 +271,7 @@ mod tests {
             "t.csv",
             records,
             &RecordChecks::new("email", known),
+            None,
             "email",
             PlanArg::Starter,
         )
@@ -257,6 +335,47 @@ mod tests {
     }
 
     #[test]
+    fn refused_values_are_listed_by_property_and_rule_with_lines() {
+        let schema = PropertySchema::from_json(
+            r#"{"results": [
+                {"name": "email", "type": "string", "fieldType": "text"},
+                {"name": "start", "type": "date", "fieldType": "date"},
+                {"name": "stage", "type": "enumeration", "fieldType": "radio",
+                 "options": [{"label": "Lead", "value": "lead"}]}
+            ]}"#,
+        )
+        .expect("schema");
+        let csv = "email,start,stage\na@x.io,2026-03-01,lead\nb@x.io,2026-02-30,Lead\nc@x.io,2026-03-01,Client\nd@x.io,1772359200000,Nope\ne@x.io, 2026-01-01 ,LEAD\n";
+        let records = CsvRecords::new(csv.as_bytes(), "t.csv", "email", false).expect("header");
+        let report = dry_run(
+            "t.csv",
+            records,
+            &RecordChecks::new("email", None),
+            Some(&schema),
+            "email",
+            PlanArg::Starter,
+        )
+        .expect("valid input");
+        assert_eq!(report.records, 5);
+        assert_eq!(report.cost.records, 2);
+        assert_eq!(report.refused_values.records, 3);
+        assert!(!report.all_sendable());
+        let text = report.to_string();
+        let expected = "  refused by the property schema (not sent): 3 records
+    INVALID_OPTION `stage`: 2
+      line 4: \"Client\" is not an option (by value or label); options: lead
+      line 5: \"Nope\" is not an option (by value or label); options: lead
+    INVALID_DATE `start`: 1
+      line 3: \"2026-02-30\" is not a day of the calendar
+    DATE_NOT_MIDNIGHT `start`: 1
+      line 5: 1772359200000 is at 10:00:00.000 UTC, not midnight; a date property takes midnight UTC of its day
+  values normalized by the property schema (sent fixed): 1
+      line 6: `start`: surrounding whitespace trimmed; `stage`: option label \"LEAD\" sent as its value \"lead\"
+";
+        assert!(text.contains(expected), "{text}");
+    }
+
+    #[test]
     fn a_structural_error_stops_the_dry_run() {
         let records = CsvRecords::new("email,name\na,A\nb\n".as_bytes(), "t.csv", "email", false)
             .expect("header");
@@ -264,6 +383,7 @@ mod tests {
             "t.csv",
             records,
             &RecordChecks::new("email", None),
+            None,
             "email",
             PlanArg::Free,
         )

@@ -107,6 +107,19 @@ fn print_for(command: Command) -> Result<Exit, FatalError> {
     Ok(Exit::Success)
 }
 
+/// The `--property-schema` file, read; a file that cannot be used stops the run.
+pub(crate) fn load_property_schema(
+    args: &RunArgs,
+) -> Result<Option<hubspot_crm::PropertySchema>, FatalError> {
+    args.property_schema
+        .as_ref()
+        .map(|path| {
+            hubspot_crm::PropertySchema::from_file(path)
+                .map_err(|e| FatalError::Usage(format!("--property-schema: {e}")))
+        })
+        .transpose()
+}
+
 pub(crate) fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
     ReadOptions {
         format: args.format,
@@ -123,10 +136,12 @@ fn dry_run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
     let options = read_options(args, target);
     let records = input::open(&source, &options)?;
     let checks = RecordChecks::new(&options.id_column, args.properties.as_deref());
+    let schema = load_property_schema(args)?;
     let report = dry_run::dry_run(
         &source.to_string(),
         records,
         &checks,
+        schema.as_ref(),
         &target.id_property,
         args.plan,
     )?;

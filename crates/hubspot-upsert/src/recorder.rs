@@ -242,6 +242,7 @@ mod tests {
             id_property: Some("email".into()),
             trace_id: position.to_string(),
             kind,
+            normalized: Vec::new(),
         }
     }
 

@@ -6,7 +6,9 @@ use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
-use hubspot_crm::{BulkRun, ObjectType};
+use std::sync::Arc;
+
+use hubspot_crm::{BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema};
 
 use crate::checks::{RecordChecks, Refusal};
 use crate::cli::{RunArgs, Target};
@@ -32,7 +34,17 @@ struct Prepared {
     resume: ResumeState,
     recorder: Recorder,
     checks: RecordChecks,
+    schema: Option<Arc<PropertySchema>>,
     total: Option<u64>,
+}
+
+/// What the property schema did in the live run, for the summary.
+#[derive(Debug, Default)]
+struct ValueTally {
+    /// Records the client refused before sending (`PROPERTY_CHECK`).
+    refused: u64,
+    /// Records sent with values normalized.
+    normalized: u64,
 }
 
 /// Runs the upsert and returns how the process should exit.
@@ -86,6 +98,7 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
     }
     Ok(Prepared {
         checks: RecordChecks::new(&options.id_column, args.properties.as_deref()),
+        schema: crate::load_property_schema(args)?.map(Arc::new),
         source,
         object_type,
         reader,
@@ -111,6 +124,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         resume,
         mut recorder,
         checks,
+        schema,
         total,
     } = prepared;
     let Connection { client, mock } = connection::connect(args).await?;
@@ -124,7 +138,12 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         stopper: stop,
     } = feed::start(reader, resume.done, checks, target.id_property.clone());
     let input_stream = futures::stream::poll_fn(move |cx| inputs.poll_recv(cx));
-    let mut run: Option<BulkRun> = Some(client.bulk_upsert(object_type.clone(), input_stream));
+    // With a property schema the client checks each record before batching it.
+    let mut run: Option<BulkRun> = Some(match schema {
+        Some(schema) => client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream),
+        None => client.bulk_upsert(object_type.clone(), input_stream),
+    });
+    let mut values = ValueTally::default();
     let progress = run.as_ref().map(BulkRun::progress);
     let cancel = run.as_ref().map(BulkRun::cancel_handle);
 
@@ -140,7 +159,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
     while run.is_some() || (events_open && !stops.interrupted) {
         tokio::select! {
             outcome = next_outcome(&mut run) => match outcome {
-                Some(outcome) => record_outcome(&mut recorder, &in_flight, outcome)?,
+                Some(outcome) => record_outcome(&mut recorder, &in_flight, &mut values, outcome)?,
                 None => run = None,
             },
             event = events.recv(), if events_open => match event {
@@ -178,7 +197,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         // Take every outcome already waiting, then commit once for the lot: about one commit
         // per finished batch.
         while let Some(Some(outcome)) = run.as_mut().and_then(|r| r.next().now_or_never()) {
-            record_outcome(&mut recorder, &in_flight, outcome)?;
+            record_outcome(&mut recorder, &in_flight, &mut values, outcome)?;
         }
         if let Some(progress) = &progress {
             let p = progress.borrow();
@@ -212,7 +231,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         mock.shutdown().await;
     }
 
-    print_summary(args, target, &source, &recorder, started.elapsed())?;
+    print_summary(args, target, &source, &recorder, &values, started.elapsed())?;
     if let Some(err) = stops.input_error {
         return Err(err.into());
     }
@@ -260,8 +279,14 @@ fn record_refusal(
 fn record_outcome(
     recorder: &mut Recorder,
     in_flight: &feed::InFlight,
+    values: &mut ValueTally,
     outcome: hubspot_crm::RecordOutcome,
 ) -> Result<(), FatalError> {
+    match &outcome.kind {
+        OutcomeKind::Failed { category, .. } if category == PROPERTY_CHECK => values.refused += 1,
+        kind if kind.is_success() && !outcome.normalized.is_empty() => values.normalized += 1,
+        _ => {}
+    }
     let origin = in_flight.take(outcome.position).unwrap_or_else(|| {
         // The client reported a position it was never given: keep the outcome, unplaced.
         tracing::warn!(
@@ -282,6 +307,7 @@ fn print_summary(
     target: &Target,
     source: &InputSource,
     recorder: &Recorder,
+    values: &ValueTally,
     elapsed: Duration,
 ) -> Result<(), FatalError> {
     let mut out = std::io::stdout().lock();
@@ -299,6 +325,14 @@ fn print_summary(
         HumanDuration(elapsed)
     )
     .map_err(FatalError::Stdout)?;
+    if args.property_schema.is_some() {
+        writeln!(
+            out,
+            "Property schema: {} records refused before sending (no request spent), {} sent with values normalized (option labels as values, whitespace trimmed).",
+            values.refused, values.normalized
+        )
+        .map_err(FatalError::Stdout)?;
+    }
     if !recorder.failures.is_empty() {
         writeln!(out, "First failures:").map_err(FatalError::Stdout)?;
         for failure in &recorder.failures {

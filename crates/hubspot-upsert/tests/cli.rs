@@ -13,12 +13,20 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hubspot-upsert");
 const TOKEN: &str = "pat-test-5e3cf1a9-secret";
-/// Distinct valid emails in examples/contacts.csv: 3,000 rows less 1 without email, 5 invalid
-/// and 4 repeats.
-const EXAMPLE_DISTINCT_VALID: usize = 2990;
+/// Distinct valid records in examples/contacts.csv, as the mock judges them without a
+/// property schema: 3,000 rows less 1 without email, 5 invalid emails, 4 repeats, 6 values
+/// HubSpot refuses and 3 options given by their label.
+const EXAMPLE_DISTINCT_VALID: usize = 2981;
+/// Records of the example that fail without a property schema.
+const EXAMPLE_FAILED: usize = 15;
 
 fn example_csv() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/contacts.csv")
+}
+
+/// The example property definitions for contacts, at the repository root.
+fn example_schema() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contacts-properties.json")
 }
 
 /// The binary with a clean environment: no token unless the test gives one, no RUST_LOG.
@@ -70,7 +78,9 @@ fn the_readme_command_loads_the_example_into_the_embedded_mock() {
             "contacts",
             "--id-property",
             "email",
+            "--property-schema",
         ])
+        .arg(example_schema())
         .arg(example_csv())
         .arg("--report")
         .arg(&report));
@@ -82,32 +92,112 @@ fn the_readme_command_loads_the_example_into_the_embedded_mock() {
         "some records fail: {stdout}{stderr}"
     );
     assert!(stderr.contains("embedded HubSpot mock"), "{stderr}");
+    // 2,993 records sent (30 requests); 6 refused before sending, 1 without an id.
     assert!(
-        stdout.contains("2990 created, 4 updated, 6 failed"),
+        stdout.contains("2984 created, 4 updated, 12 failed; 30 requests"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Property schema: 6 records refused before sending (no request spent), 3 sent with values normalized"),
         "{stdout}"
     );
     let lines = report_lines(&report);
     assert_eq!(lines.len(), 3000);
     assert_eq!(
         outcome_counts(&lines),
-        counts(&[("created", 2990), ("updated", 4), ("failed", 6)])
+        counts(&[("created", 2984), ("updated", 4), ("failed", 12)])
     );
-    let bad = lines
-        .iter()
-        .find(|l| l["line"] == 913)
-        .expect("line 913 reported");
+    let line = |n: u64| {
+        lines
+            .iter()
+            .find(|l| l["line"] == n)
+            .unwrap_or_else(|| panic!("line {n} reported"))
+    };
+    let bad = line(913);
     assert_eq!(bad["outcome"], "failed");
     assert_eq!(bad["id"], "grace hopper@example.com");
     assert_eq!(bad["error_category"], "VALIDATION_ERROR");
-    let missing = lines.iter().find(|l| l["line"] == 1779).expect("line 1779");
+    let missing = line(1779);
     assert_eq!(missing["error_category"], "MISSING_ID");
     assert!(missing["id"].is_null());
-    let created = lines.iter().find(|l| l["line"] == 2).expect("line 2");
+    let refused: Vec<u64> = lines
+        .iter()
+        .filter(|l| l["error_category"] == "PROPERTY_CHECK")
+        .filter_map(|l| l["line"].as_u64())
+        .collect::<std::collections::BTreeSet<u64>>()
+        .into_iter()
+        .collect();
+    assert_eq!(refused, [217, 390, 1044, 1668, 2419, 2557]);
+    assert_eq!(
+        line(2419)["error_message"],
+        "refused before sending: DATE_NOT_MIDNIGHT `contract_start_date`: 1767261600000 is at 10:00:00.000 UTC, not midnight; a date property takes midnight UTC of its day"
+    );
+    // An option given by its label is sent as its value, and succeeds.
+    assert_eq!(line(502)["outcome"], "created");
+    let created = line(2);
     assert_eq!(created["outcome"], "created");
     assert!(
         created["record_id"]
             .as_str()
             .is_some_and(|id| id.parse::<u64>().is_ok())
+    );
+}
+
+#[test]
+fn the_dry_run_lists_refused_values_by_rule_with_lines_without_a_token() {
+    let out = run(upsert()
+        .args([
+            "--dry-run",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "-t",
+            "contacts",
+            "-i",
+            "email",
+            "--property-schema",
+        ])
+        .arg(example_schema())
+        .arg(example_csv()));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("records to send:     2993"), "{stdout}");
+    let expected = r#"  refused by the property schema (not sent): 6 records
+    INVALID_DATE `contract_start_date`: 2
+      line 217: "2026-02-30" is not a day of the calendar
+      line 1044: "03/15/2026" is not a date; give YYYY-MM-DD or epoch milliseconds at midnight UTC
+    DATE_NOT_MIDNIGHT `contract_start_date`: 1
+      line 2419: 1767261600000 is at 10:00:00.000 UTC, not midnight; a date property takes midnight UTC of its day
+    INVALID_OPTION `lifecyclestage`: 3
+      line 390: "Client" is not an option (by value or label); options: "#;
+    assert!(stdout.contains(expected), "{stdout}");
+    assert!(
+        stdout.contains(
+            "  values normalized by the property schema (sent fixed): 3\n      line 502: `lifecyclestage`: option label \"Customer\" sent as its value \"customer\""
+        ),
+        "{stdout}"
+    );
+
+    // A file that is not HubSpot's properties JSON stops the run with its reason.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let broken = dir.path().join("p.json");
+    std::fs::write(&broken, "{\"results\": 3}").expect("write");
+    let out = run(upsert()
+        .args([
+            "--dry-run",
+            "-t",
+            "contacts",
+            "-i",
+            "email",
+            "--property-schema",
+        ])
+        .arg(&broken)
+        .arg(example_csv()));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with("error: --property-schema: the property definitions in ")
+            && stderr.contains("are not HubSpot's properties JSON (line 1, column"),
+        "{stderr}"
     );
 }
 
@@ -374,6 +464,10 @@ fn dry_run_needs_no_token_and_sends_nothing() {
     assert_eq!(out.status.code(), Some(2), "a record has no id: {stdout}");
     assert!(stdout.contains("records read:        3000"), "{stdout}");
     assert!(stdout.contains("records to send:     2999"), "{stdout}");
+    assert!(
+        !stdout.contains("property schema"),
+        "no schema, no value checks: {stdout}"
+    );
     assert!(stdout.contains("requests:            30"), "{stdout}");
     assert!(
         stdout.contains("professional plan (190 requests per 10 s)"),
@@ -528,11 +622,15 @@ fn assert_complete_report(report: &Path) {
     let expected: Vec<u64> = (2..=3001).collect();
     assert_eq!(numbers, expected, "each input line reported exactly once");
     let by_outcome = outcome_counts(&lines);
-    assert_eq!(by_outcome.get("failed"), Some(&6), "{by_outcome:?}");
+    assert_eq!(
+        by_outcome.get("failed"),
+        Some(&EXAMPLE_FAILED),
+        "{by_outcome:?}"
+    );
     assert_eq!(
         by_outcome.get("created").copied().unwrap_or(0)
             + by_outcome.get("updated").copied().unwrap_or(0),
-        2994,
+        3000 - EXAMPLE_FAILED,
         "{by_outcome:?}"
     );
 }

@@ -2,7 +2,11 @@
 //! compares: when they differ it rewrites the file and fails, so the fix is one rerun.
 //!
 //! The file holds 3,000 contact rows, of which a few repeat an earlier email (to show
-//! updates), a few have an invalid email (to show failures) and one has none.
+//! updates), a few have an invalid email (to show failures) and one has none. Two typed
+//! columns follow (`examples/contacts-properties.json` at the repository root defines them):
+//! `contract_start_date` (a date, empty in some rows) and `lifecyclestage` (an enumeration);
+//! a few rows hold values HubSpot refuses, and a few give an option by its label, which
+//! `--property-schema` sends as the option's value.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -91,6 +95,32 @@ const INVALID: &[(usize, &str)] = &[
 const DUPLICATES: &[(usize, usize)] = &[(640, 12), (1290, 1000), (2050, 2049), (2901, 77)];
 /// A row with no email at all.
 const MISSING: usize = 1777;
+/// Rows whose `contract_start_date` HubSpot refuses: not a calendar day, not YYYY-MM-DD, and
+/// epoch milliseconds at 10:00 UTC rather than midnight.
+const BAD_DATES: &[(usize, &str)] = &[
+    (215, "2026-02-30"),
+    (1042, "03/15/2026"),
+    (2417, "1767261600000"),
+];
+/// Rows whose `lifecyclestage` is no option, by value or by label.
+const BAD_STAGES: &[(usize, &str)] = &[(388, "Client"), (1666, "prospect"), (2555, "Churned")];
+/// Rows that give the stage by its label: refused by HubSpot as is, sent as the option's value
+/// with `--property-schema`.
+const LABELLED_STAGES: &[(usize, &str)] = &[
+    (500, "Customer"),
+    (1500, "Sales Qualified Lead"),
+    (2500, "marketing qualified lead"),
+];
+const STAGES: &[&str] = &[
+    "subscriber",
+    "lead",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "customer",
+];
 
 /// A small deterministic generator (SplitMix64), so the file never changes between runs.
 struct SplitMix(u64);
@@ -120,7 +150,11 @@ fn email(first: &str, last: &str, row: usize) -> String {
 
 fn generate() -> String {
     let mut rng = SplitMix(202_603);
-    let mut out = String::from("email,firstname,lastname,company,jobtitle,city,country,phone\n");
+    // The typed columns draw from their own generator, so the older columns stay as they were.
+    let mut typed = SplitMix(20_260_301);
+    let mut out = String::from(
+        "email,firstname,lastname,company,jobtitle,city,country,phone,contract_start_date,lifecyclestage\n",
+    );
     let mut emails = Vec::with_capacity(ROWS);
     for row in 0..ROWS {
         let first = rng.pick(FIRST);
@@ -145,13 +179,72 @@ fn generate() -> String {
             address = String::new();
         }
         emails.push(address.clone());
+        let mut start = if typed.next().is_multiple_of(5) {
+            String::new() // left out: the record keeps its value
+        } else {
+            let day = typed.next() % (3 * 365);
+            let date = chrono_free_date(2024, day);
+            format!("{:04}-{:02}-{:02}", date.0, date.1, date.2)
+        };
+        if let Some((_, bad)) = BAD_DATES.iter().find(|(r, _)| *r == row) {
+            start = (*bad).to_string();
+        }
+        let mut stage = typed.pick(STAGES);
+        if let Some((_, bad)) = BAD_STAGES
+            .iter()
+            .chain(LABELLED_STAGES)
+            .find(|(r, _)| *r == row)
+        {
+            stage = bad;
+        }
         // Company names hold no commas or quotes, so no field needs quoting.
         let _ = writeln!(
             out,
-            "{address},{first},{last},{company},{title},{city},{country},{phone}"
+            "{address},{first},{last},{company},{title},{city},{country},{phone},{start},{stage}"
         );
     }
     out
+}
+
+fn is_leap(year: u32) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+/// The calendar day `day` days after 1 January of `year` (year, month, day), without a
+/// date library.
+fn chrono_free_date(mut year: u32, mut day: u64) -> (u32, u32, u64) {
+    loop {
+        let len = if is_leap(year) { 366 } else { 365 };
+        if day < len {
+            break;
+        }
+        day -= len;
+        year += 1;
+    }
+    let leap = is_leap(year);
+    let months = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut month = 1;
+    for len in months {
+        if day < len {
+            break;
+        }
+        day -= len;
+        month += 1;
+    }
+    (year, month, day + 1)
 }
 
 #[test]
