@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::client::Shared;
@@ -131,11 +132,10 @@ async fn run_unit_inner(
             }
         };
 
-        progress.send_modify(|p| p.waiting_on_pacer += 1);
-        let waited = shared.pacer.acquire().await;
+        progress.send_modify(|p| p.pacer_hold_begins(Instant::now()));
+        let grant = shared.pacer.acquire().await;
         progress.send_modify(|p| {
-            p.waiting_on_pacer -= 1;
-            p.pacer_wait += waited;
+            p.pacer_hold_ends(grant.at);
             p.requests += 1;
             if attempt > 1 {
                 p.retries += 1;
@@ -160,7 +160,7 @@ async fn run_unit_inner(
         let info: FailureInfo;
         match result {
             Ok(response) => {
-                shared.pacer.observe(&response.headers);
+                shared.pacer.observe(&response.headers, grant.at);
                 let correlation = header_correlation(&response);
                 tracing::debug!(status = response.status, "response");
                 if (200..300).contains(&response.status) {
