@@ -153,7 +153,8 @@ impl Default for RateLimit {
 }
 
 /// The share of the window kept free for requests in transit (and the others' newest
-/// requests, which no response has reported yet): the target is `max × (1 - HEADROOM)`.
+/// requests, which no response has reported yet): the target is `max × (1 - HEADROOM)`, and
+/// at least one request below `max`.
 pub const HEADROOM: f64 = 0.035;
 /// What each client adds to its proportional share of the target, as a share of `max`: lets a
 /// client whose share is small (it started late) grow it, and finds room others leave unused.
@@ -218,9 +219,10 @@ impl Window {
         }
     }
 
-    /// The target: `max` less the headroom, at least one request.
+    /// The target: `max` less the headroom (at least one request), at least one request.
     fn target(&self) -> f64 {
-        (f64::from(self.max) * (1.0 - HEADROOM)).max(1.0)
+        let max = f64::from(self.max);
+        (max - (max * HEADROOM).max(1.0)).max(1.0)
     }
 
     /// The spacing between two requests of this client.
@@ -451,8 +453,8 @@ mod tests {
         for _ in 0..4 {
             starts.push(pacer.acquire().await.at - t0);
         }
-        // Ten per ten seconds less the headroom: one every 10 s / 9.65.
-        let gap = Duration::from_secs_f64(10.0 / (10.0 * (1.0 - HEADROOM)));
+        // Ten per ten seconds less the headroom, at least one request: one every 10 s / 9.
+        let gap = Duration::from_secs_f64(10.0 / 9.0);
         for (i, start) in starts.iter().enumerate() {
             let expected = gap * i as u32;
             assert!(
@@ -491,7 +493,7 @@ mod tests {
         // HubSpot had counted 4 when our one request arrived: 3 are someone else's, and our
         // share is a quarter of the target, plus the probe.
         pacer.observe(&headers(&[(HEADER_REMAINING, "1")]), first.at);
-        let allowance = 5.0 * (1.0 - HEADROOM) * 0.25 + 5.0 * PROBE;
+        let allowance = (5.0 - 1.0) * 0.25 + 5.0 * PROBE;
         let second = pacer.acquire().await;
         let gap = Duration::from_secs_f64(2.0 / allowance);
         assert!((second.at - first.at).abs_diff(gap) < Duration::from_millis(1));
