@@ -80,7 +80,10 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut contenders = vec![Contender::Lib, Contender::Cli(cli)];
     let mut installed = Vec::new();
     if p.peers_sdks {
-        let cache = ctx.workspace.join("target").join("bench-peers");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| ctx.workspace.join("target"));
+        let cache = target.join("bench-peers");
         let (peers, problems) = peer_install::install(&cache);
         for problem in problems {
             eprintln!("   {problem}; its rows are skipped");
