@@ -312,7 +312,11 @@ async fn run_class(c: &Class) -> Result<Figures, Vec<String>> {
     let mut problems = Vec::new();
     let mut mock = MockServer::builder().seed(SEED).faults(c.faults.clone());
     mock = if c.window_429 {
-        mock.rate_limit(WINDOW_MAX / 4, WINDOW)
+        // A tenth of what the client is told (and deaf to the headers), so that the window
+        // refuses requests between the injected 429s: the pacer spreads its requests, and
+        // the 18 requests between two injected 429s (each pausing the client for 1 s) fit a
+        // window of a quarter.
+        mock.rate_limit(WINDOW_MAX / 10, WINDOW)
     } else {
         mock.rate_limit(WINDOW_MAX, WINDOW)
     };
