@@ -67,3 +67,46 @@ pub async fn run(client: &Client, inputs: Vec<UpsertInput>) -> ClientRun {
         rate_limited: summary.rate_limited,
     }
 }
+
+/// `hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]`: upserts
+/// records `0..RECORDS` of key space PREFIX through `Client::bulk_upsert` in a process of its
+/// own (so that its CPU time and peak RSS are the library's alone), with no limit or the one
+/// given, and prints one JSON line: `records_ok`, `records_failed`, `requests`, `rate_limited`.
+pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let [base_url, records, prefix, concurrency, rest @ ..] = args else {
+        anyhow::bail!(
+            "usage: hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]"
+        );
+    };
+    let records: u64 = records.parse().context("RECORDS")?;
+    let concurrency: usize = concurrency.parse().context("CONCURRENCY")?;
+    let limit = match rest.first() {
+        Some(spec) => {
+            let (max, ms) = spec
+                .split_once('/')
+                .ok_or_else(|| anyhow::anyhow!("MAX/WINDOW_MS, not {spec:?}"))?;
+            Some((
+                max.parse().context("MAX")?,
+                Duration::from_millis(ms.parse().context("WINDOW_MS")?),
+            ))
+        }
+        None => None,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    let run = runtime.block_on(async {
+        let client = build_client(base_url, concurrency, limit)?;
+        let inputs = (0..records)
+            .map(|i| crate::records::client_input(prefix, i))
+            .collect();
+        anyhow::Ok(run(&client, inputs).await)
+    })?;
+    println!(
+        "{{\"records_ok\":{},\"records_failed\":{},\"requests\":{},\"rate_limited\":{}}}",
+        run.succeeded,
+        run.outcomes - run.succeeded,
+        run.requests,
+        run.rate_limited
+    );
+    Ok(())
+}

@@ -5,18 +5,21 @@
 //!               [--cli PATH] [--workspace DIR] [--data-dir DIR]
 //! hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 //! hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]
+//! hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]
 //! ```
 //!
 //! The first form runs the scenarios and writes a JSON report (to `--json`, else stdout);
 //! progress goes to stderr. Exit status: 0, or 3 when an accounting check failed (a record
 //! lost, a request unanswered), or 1 on an error. The second form is the mock process the
 //! scenarios start: see [`mock_proc`]. The third runs a program and writes its peak RSS: see
-//! [`usage::measure_main`].
+//! [`usage::measure_main`]. The fourth is the library contender of the peers scenario, in a
+//! process of its own: see [`client_run::lib_main`].
 
 mod client_run;
 mod cpus;
 mod mock_proc;
 mod params;
+mod peer_install;
 mod raw;
 mod records;
 mod report;
@@ -39,7 +42,7 @@ usage: hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
                      [--cli PATH] [--workspace DIR] [--data-dir DIR]
        hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 
-scenarios (in order): capacity, overhead, latency, quota, memory, regen
+scenarios (in order): capacity, overhead, latency, quota, shared-quota, peers, memory, regen
 ";
 
 /// Exit status when the run finished but an accounting check failed.
@@ -49,6 +52,8 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = if args.first().map(String::as_str) == Some("serve-mock") {
         serve::main(&args[1..]).map(|()| ExitCode::SUCCESS)
+    } else if args.first().map(String::as_str) == Some("upsert-lib") {
+        client_run::lib_main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.first().map(String::as_str) == Some("measure-rss") {
         usage::measure_main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.iter().any(|a| a == "--help" || a == "-h") {

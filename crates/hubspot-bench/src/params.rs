@@ -1,6 +1,6 @@
 //! Sizes, repetitions and windows of each run mode.
 //!
-//! `quick` must finish in under two minutes and `full` in under fifteen on a shared 2-core
+//! `quick` must finish in under five minutes and `full` in under twenty on a shared 2-core
 //! machine; `smoke` takes seconds and only proves the harness works.
 
 use std::time::Duration;
@@ -75,6 +75,22 @@ pub struct Params {
     pub memory_reps: usize,
     /// Timed runs of `cargo xtask generate` (after one warm-up); 0 skips the scenario.
     pub regen_reps: usize,
+    /// The window `(max requests, length)` the shared-quota scenario's mock enforces, and the
+    /// peers scenario's limited row.
+    pub shared_window: (u32, Duration),
+    /// How many CLI processes share the token, one run each.
+    pub shared_processes: Vec<usize>,
+    /// Records of one shared-quota run, split evenly between the processes (sized so that
+    /// the run lasts `shared_seconds` at the window's pace).
+    pub shared_seconds: u64,
+    /// Records per contender and turn in the peers scenario.
+    pub peers_records: u64,
+    /// Turns of each contender in the peers scenario.
+    pub peers_reps: usize,
+    /// Windows' worth of requests each contender sends in the peers scenario's limited row.
+    pub peers_limited_windows: u32,
+    /// Whether the peers scenario installs and runs HubSpot's SDKs (not in smoke runs).
+    pub peers_sdks: bool,
 }
 
 impl Params {
@@ -99,6 +115,13 @@ impl Params {
                 memory_sizes: vec![1_000, 3_000],
                 memory_reps: 1,
                 regen_reps: 0,
+                shared_window: (20, Duration::from_millis(500)),
+                shared_processes: vec![2],
+                shared_seconds: 1,
+                peers_records: 1_000,
+                peers_reps: 1,
+                peers_limited_windows: 2,
+                peers_sdks: false,
             },
             Mode::Quick => Params {
                 mode,
@@ -118,6 +141,13 @@ impl Params {
                 memory_sizes: vec![100_000, 1_000_000],
                 memory_reps: 1,
                 regen_reps: 3,
+                shared_window: (190, Duration::from_secs(10)),
+                shared_processes: vec![2, 4],
+                shared_seconds: 12,
+                peers_records: 10_000,
+                peers_reps: 3,
+                peers_limited_windows: 2,
+                peers_sdks: true,
             },
             Mode::Full => Params {
                 mode,
@@ -137,6 +167,13 @@ impl Params {
                 memory_sizes: vec![100_000, 1_000_000],
                 memory_reps: 3,
                 regen_reps: 5,
+                shared_window: (190, Duration::from_secs(10)),
+                shared_processes: vec![2, 4],
+                shared_seconds: 31,
+                peers_records: 20_000,
+                peers_reps: 5,
+                peers_limited_windows: 2,
+                peers_sdks: true,
             },
         }
     }

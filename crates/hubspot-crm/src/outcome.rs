@@ -10,6 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use hubspot_crm_api::types::{Error, ErrorDetail, SimplePublicUpsertObject, StandardError};
+use tokio::time::Instant;
 
 /// The single, final outcome of one input of a bulk run.
 #[derive(Clone, Debug, PartialEq)]
@@ -219,12 +220,40 @@ pub struct Progress {
     pub rate_limited: u64,
     /// Requests currently waiting for the pacer.
     pub waiting_on_pacer: u64,
-    /// Total time requests of this client spent waiting for the pacer, summed over requests.
+    /// Wall time during which at least one request of this run was held by the pacer (up to
+    /// the last time a request entered or left it). Not a sum over requests: eight requests
+    /// held together for a second count one second.
     pub pacer_wait: Duration,
+    /// When `pacer_wait` was last brought up to date.
+    pacer_mark: Option<Instant>,
     /// Time since the run started; set when it finishes.
     pub elapsed: Duration,
     /// Whether the run has finished.
     pub finished: bool,
+}
+
+impl Progress {
+    /// A request starts waiting for the pacer at `now`.
+    pub(crate) fn pacer_hold_begins(&mut self, now: Instant) {
+        self.accrue_pacer_wait(now);
+        self.waiting_on_pacer += 1;
+    }
+
+    /// A request that was waiting for the pacer got its slot at `now`.
+    pub(crate) fn pacer_hold_ends(&mut self, now: Instant) {
+        self.accrue_pacer_wait(now);
+        self.waiting_on_pacer = self.waiting_on_pacer.saturating_sub(1);
+    }
+
+    /// Adds the time since the last change to `pacer_wait` if a request was held meanwhile.
+    fn accrue_pacer_wait(&mut self, now: Instant) {
+        if self.waiting_on_pacer > 0
+            && let Some(mark) = self.pacer_mark
+        {
+            self.pacer_wait += now.saturating_duration_since(mark);
+        }
+        self.pacer_mark = Some(self.pacer_mark.map_or(now, |m| m.max(now)));
+    }
 }
 
 /// The totals of a bulk run. Final once the run's stream has ended.
@@ -246,7 +275,8 @@ pub struct Summary {
     pub retries: u64,
     /// 429 responses received.
     pub rate_limited: u64,
-    /// Total time requests spent waiting for the pacer, summed over requests.
+    /// Wall time during which at least one request was held by the pacer (not a sum over
+    /// requests).
     pub pacer_wait: Duration,
     /// Wall-clock time of the run.
     pub elapsed: Duration,

@@ -1,24 +1,44 @@
-//! The pacing rules: one rolling-window limiter shared by every request of a client.
+//! The pacing rules: one rolling-window pacer shared by every request of a client.
 //!
-//! # The rule
-//! A request is admitted at time `t` only if fewer than `max` requests were admitted in the
-//! half-open window `(t - interval, t]`. So in *any* window of length `interval`, at most
-//! `max` requests start, which is how HubSpot counts ("requests per rolling 10 seconds").
-//! This is deliberately not a GCRA/token bucket with burst `max`: such a limiter lets a full
-//! burst through, then refills at `max / interval`, so a rolling window straddling the burst
-//! sees almost `2 × max` requests and HubSpot answers 429.
+//! # The window
+//! HubSpot admits a request when fewer than `max` requests of the app's token arrived in the
+//! rolling `interval` before it (10 s on every plan). The window belongs to the token, not to
+//! a process: several processes, or several clients in one, draw from it, and the only thing
+//! they share is what every response says in `X-HubSpot-RateLimit-Max`, `-Remaining` and
+//! `-Interval-Milliseconds`. So the pacer keeps to three rules.
+//!
+//! 1. **Spread, never burst.** Requests start one at a time, `interval / allowance` apart,
+//!    where the allowance is how many requests of the window this client may use. A client
+//!    that released a window's worth at once would see those requests leave the window at the
+//!    same instant ten seconds later and release the next burst then, and every other client
+//!    of the token would see the same slots free up at the same instant: 429s at every
+//!    rollover. Spread requests leave the window one by one, and the slots they free are taken
+//!    one by one.
+//! 2. **`Remaining` is the truth about the others.** Each response tells how many requests
+//!    HubSpot had counted in the window when the request arrived (`max - remaining`); the
+//!    pacer knows how many of those were its own (its grants in the interval before that
+//!    request's). The allowance is this client's share of the window at that moment times the
+//!    target (`max` less a headroom of [`HEADROOM`] for requests in transit), plus a small
+//!    probe ([`PROBE`] of `max`) so that a newcomer's share can grow and idle capacity is
+//!    found. Every client applies the same rule, so the allowances add up to the target
+//!    whatever the number of clients: each keeps its share of the window, scaled up when the
+//!    window has room, down when it is over. The newest reading wins. A client that began
+//!    sending less than an interval ago counts its part at its pace, extrapolated to a whole
+//!    interval, so that it claims a share within its first interval. Shares are not equalised
+//!    beyond that: a client that held most of the window when another appeared keeps more.
+//! 3. **Start cautiously.** Until the first response's headers arrive the pacer spreads its
+//!    requests over the window at the configured limit, so a process that starts while others
+//!    fill the window sends a few requests, not a burst, before it learns its share.
+//!
+//! A hard rule backs them: a request never starts while this client's requests in the
+//! rolling window plus a margin (see [`RateLimit::margin`]) fill `max`, nor while its requests
+//! in the window and the others' last reported use (trusted for one interval) fill `max` less
+//! half the headroom. A 429 pauses every
+//! request of the client: for the `Retry-After` if the response had one, otherwise for
+//! [`DEFAULT_PAUSE_AFTER_429`].
 //!
 //! Requests wait in one first-come-first-served queue (a fair `tokio` mutex), retries
 //! included, so a retry does not jump ahead of requests that waited longer.
-//!
-//! # Learning from HubSpot
-//! After every response the limiter reads `X-HubSpot-RateLimit-Max` and
-//! `X-HubSpot-RateLimit-Interval-Milliseconds` and adopts them (HubSpot knows the account's
-//! real plan). It reads `X-HubSpot-RateLimit-Remaining`: when HubSpot has counted more
-//! requests in the window than this client sent (other processes using the same app), the
-//! difference is recorded as requests made now, so the client slows down as `Remaining` runs
-//! low instead of running into a 429. A 429 pauses every request of the client: for the
-//! `Retry-After` if the response had one, otherwise for [`DEFAULT_PAUSE_AFTER_429`].
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -132,6 +152,22 @@ impl Default for RateLimit {
     }
 }
 
+/// The share of the window kept free for requests in transit (and the others' newest
+/// requests, which no response has reported yet): the target is `max × (1 - HEADROOM)`, and
+/// at least one request below `max`.
+pub const HEADROOM: f64 = 0.035;
+/// What each client adds to its proportional share of the target, as a share of `max`: lets a
+/// client whose share is small (it started late) grow it, and finds room others leave unused.
+pub const PROBE: f64 = 0.004;
+
+/// The slot a request was given.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grant {
+    /// When the request may start (it started then): the responses' headers are read
+    /// against it.
+    pub(crate) at: Instant,
+}
+
 /// The limiter itself: shared by all tasks of a client.
 #[derive(Debug)]
 pub(crate) struct Pacer {
@@ -145,21 +181,72 @@ pub(crate) struct Pacer {
 #[derive(Debug)]
 struct Window {
     max: u32,
-    /// The interval plus the safety margin.
+    /// The window's length as HubSpot counts it.
     interval: Duration,
-    /// Start times of admitted (or HubSpot-counted) requests still inside the window, oldest first.
+    /// The interval plus the safety margin: how long a grant counts in the hard rule.
+    guarded: Duration,
+    /// Start times of this client's requests inside `guarded`, oldest first.
     grants: VecDeque<Instant>,
+    /// The slot the last request was given (its scheduled time, which a late wake-up of up
+    /// to [`TIMER_SLACK`] does not move, so the pace does not drift by the timer's rounding).
+    last_slot: Option<Instant>,
+    /// Since when this client has been sending without a pause of a whole interval.
+    active_since: Option<Instant>,
     paused_until: Option<Instant>,
+    /// What the newest response said about the window; `None` until one said anything.
+    reading: Option<Reading>,
+}
+
+/// The window as one response reported it.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    /// When the request that the response answered was granted.
+    granted_at: Instant,
+    /// Of the requests HubSpot counted in the window then, the share that were ours (0..=1).
+    share: f64,
+    /// How many of them were others'.
+    outside: f64,
 }
 
 impl Window {
     fn expire(&mut self, now: Instant) {
         while let Some(first) = self.grants.front() {
-            if *first + self.interval <= now {
+            if *first + self.guarded <= now {
                 self.grants.pop_front();
             } else {
                 break;
             }
+        }
+    }
+
+    /// The target: `max` less the headroom (at least one request), at least one request.
+    fn target(&self) -> f64 {
+        let max = f64::from(self.max);
+        (max - (max * HEADROOM).max(1.0)).max(1.0)
+    }
+
+    /// The spacing between two requests of this client.
+    fn gap(&self) -> Duration {
+        let gap = self.interval.as_secs_f64() / self.allowance();
+        Duration::from_secs_f64(gap.min(self.interval.as_secs_f64()))
+    }
+
+    /// How many requests of the window this client may use.
+    fn allowance(&self) -> f64 {
+        match self.reading {
+            // Cautious start: the configured (or learned) limit, spread.
+            None => self.target(),
+            Some(r) => (self.target() * r.share + f64::from(self.max) * PROBE).max(1.0),
+        }
+    }
+
+    /// Others' requests in the window at `now`, as far as we know: the last reported use, for
+    /// one interval (others keep sending as their old requests leave; after an interval
+    /// without news the reading says nothing any more).
+    fn outside(&self, now: Instant) -> f64 {
+        match self.reading {
+            Some(r) if now.saturating_duration_since(r.granted_at) < self.interval => r.outside,
+            _ => 0.0,
         }
     }
 
@@ -169,12 +256,55 @@ impl Window {
         if let Some(p) = self.paused_until {
             at = at.max(p);
         }
-        let max = self.max as usize;
-        if self.grants.len() >= max {
-            let must_leave = self.grants[self.grants.len() - max];
-            at = at.max(must_leave + self.interval);
+        if let Some(last) = self.last_slot {
+            let gap = self.gap();
+            // Below the timer's resolution (over a thousand requests a second, a window that is
+            // not enforced): no spacing.
+            if gap >= MIN_GAP {
+                at = at.max(last + gap);
+            }
+        }
+        let max = f64::from(self.max);
+        // Half the headroom stays free even for the hard rule: when the window is nearly
+        // full, every client sees a slot free up at the same moment and takes it.
+        let shared_max = max * (1.0 - HEADROOM / 2.0);
+        let full = self.grants.len() as f64 >= max
+            || self.ours_at(now) as f64 + self.outside(now) >= shared_max;
+        if at == now && full {
+            // The window is full: look again when our oldest leaves it, or a little later if
+            // the others hold it.
+            let fade = self.interval / self.max.max(1);
+            let oldest = self.grants.front().map(|g| *g + self.guarded);
+            at = oldest
+                .map_or(now + fade, |o| o.min(now + fade))
+                .max(now + Duration::from_micros(1));
         }
         (at > now).then_some(at)
+    }
+
+    /// Records a request granted at `now`.
+    fn grant(&mut self, now: Instant) {
+        let gap = self.gap();
+        if self
+            .last_slot
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.interval)
+        {
+            self.active_since = Some(now);
+        }
+        let slot = match self.last_slot {
+            Some(last) if gap >= MIN_GAP => (last + gap).max(now - TIMER_SLACK.min(gap)),
+            _ => now,
+        };
+        self.last_slot = Some(slot.min(now));
+        self.grants.push_back(now);
+    }
+
+    /// Our grants in the rolling interval up to and including `t`.
+    fn ours_at(&self, t: Instant) -> usize {
+        let from = t.checked_sub(self.interval);
+        let upto = self.grants.partition_point(|g| *g <= t);
+        let before = from.map_or(0, |from| self.grants.partition_point(|g| *g <= from));
+        upto - before
     }
 }
 
@@ -184,9 +314,13 @@ impl Pacer {
             queue: tokio::sync::Mutex::new(()),
             state: Mutex::new(Window {
                 max: limit.max,
-                interval: with_margin(limit.interval, limit.margin),
+                interval: limit.interval,
+                guarded: with_margin(limit.interval, limit.margin),
                 grants: VecDeque::new(),
+                last_slot: None,
+                active_since: None,
                 paused_until: None,
+                reading: None,
             }),
             learn: limit.learn,
             margin: limit.margin,
@@ -197,9 +331,8 @@ impl Pacer {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Waits for this request's turn and slot; returns how long it waited.
-    pub(crate) async fn acquire(&self) -> Duration {
-        let started = Instant::now();
+    /// Waits for this request's turn and slot.
+    pub(crate) async fn acquire(&self) -> Grant {
         let _turn = self.queue.lock().await;
         loop {
             let now = Instant::now();
@@ -208,12 +341,12 @@ impl Pacer {
                 w.expire(now);
                 let slot = w.next_slot(now);
                 if slot.is_none() {
-                    w.grants.push_back(now);
+                    w.grant(now);
                 }
                 slot
             };
             match slot {
-                None => return now.saturating_duration_since(started),
+                None => return Grant { at: now },
                 // Re-check after sleeping: a 429 may have extended the pause meanwhile.
                 Some(at) => tokio::time::sleep_until(at).await,
             }
@@ -227,15 +360,14 @@ impl Pacer {
         w.paused_until = Some(w.paused_until.map_or(until, |p| p.max(until)));
     }
 
-    /// Learns from a response's `X-HubSpot-RateLimit-*` headers. Use by others that the
-    /// headers reveal is recorded up to [`MAX_RECORDED_OUTSIDE_USE`] requests per window.
-    pub(crate) fn observe(&self, headers: &HeaderMap) {
+    /// Learns from the `X-HubSpot-RateLimit-*` headers of the response to the request granted
+    /// at `granted_at`: the limit, and how much of the window others use.
+    pub(crate) fn observe(&self, headers: &HeaderMap, granted_at: Instant) {
         if !self.learn {
             return;
         }
         let read =
             |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        let now = Instant::now();
         let mut w = self.window();
         if let Some(max) = read(HEADER_MAX).filter(|m| *m > 0) {
             let max = u32::try_from(max).unwrap_or(u32::MAX);
@@ -245,35 +377,55 @@ impl Pacer {
             }
         }
         if let Some(ms) = read(HEADER_INTERVAL_MS).filter(|ms| *ms > 0) {
-            w.interval = with_margin(Duration::from_millis(ms), self.margin);
+            w.interval = Duration::from_millis(ms);
+            w.guarded = with_margin(w.interval, self.margin);
         }
-        if let Some(remaining) = read(HEADER_REMAINING) {
-            w.expire(now);
-            // Bounded: a server that advertises a huge window (`u32::MAX` when it enforces
-            // none) and few remaining must not make us record billions of requests.
-            let used_per_hubspot = u64::from(w.max)
-                .saturating_sub(remaining)
-                .min(MAX_RECORDED_OUTSIDE_USE);
-            let mut ours = w.grants.len() as u64;
-            while ours < used_per_hubspot {
-                w.grants.push_back(now);
-                ours += 1;
-            }
+        let Some(remaining) = read(HEADER_REMAINING) else {
+            return;
+        };
+        // An older request's answer that arrives late says less than the one we have.
+        if w.reading.is_some_and(|r| r.granted_at > granted_at) {
+            return;
         }
+        let used = u64::from(w.max).saturating_sub(remaining) as f64;
+        // A client that started less than an interval ago has not filled its part of the window
+        // yet: its share is its pace, extrapolated to a whole interval, so that a newcomer
+        // claims its part within an interval instead of growing by the probe alone.
+        let active = w.active_since.map_or(Duration::ZERO, |since| {
+            granted_at.saturating_duration_since(since)
+        });
+        let filled = (active.as_secs_f64() / w.interval.as_secs_f64()).clamp(0.0, 1.0);
+        let counted = (w.ours_at(granted_at) as f64).min(used);
+        let ours = if filled < 1.0 && counted > 1.0 {
+            (counted / filled.max(1e-9)).min(used)
+        } else {
+            counted
+        };
+        let others = used - counted;
+        let share = if used > 0.0 {
+            (ours / used).min(1.0)
+        } else {
+            1.0
+        };
+        w.reading = Some(Reading {
+            granted_at,
+            share,
+            outside: others,
+        });
     }
 
     /// The limit in force now.
     #[cfg(test)]
     pub(crate) fn current(&self) -> (u32, Duration) {
         let w = self.window();
-        (w.max, w.interval)
+        (w.max, w.guarded)
     }
 }
 
-/// The most requests the pacer records in its window on the word of the rate-limit headers:
-/// far above any HubSpot plan's window (250), and it keeps a server that advertises an
-/// unbounded window from costing unbounded memory.
-const MAX_RECORDED_OUTSIDE_USE: u64 = 100_000;
+/// The shortest spacing the pacer keeps; shorter ones are below tokio's timer resolution.
+const MIN_GAP: Duration = Duration::from_micros(500);
+/// How late a timer may wake without the pace falling behind.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
 
 fn with_margin(interval: Duration, margin: Option<Duration>) -> Duration {
     interval + margin.unwrap_or(interval / 40)
@@ -294,51 +446,77 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn admits_max_then_waits_for_the_oldest_to_leave() {
-        let pacer = Pacer::new(RateLimit::new(3, Duration::from_secs(10)).margin(Duration::ZERO));
+    async fn spreads_requests_over_the_window() {
+        let pacer = Pacer::new(RateLimit::new(10, Duration::from_secs(10)).margin(Duration::ZERO));
         let t0 = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(pacer.acquire().await, Duration::ZERO);
+        let mut starts = Vec::new();
+        for _ in 0..4 {
+            starts.push(pacer.acquire().await.at - t0);
         }
-        tokio::time::advance(Duration::from_secs(4)).await;
-        let waited = pacer.acquire().await;
-        assert_eq!(waited, Duration::from_secs(6));
-        assert_eq!(Instant::now() - t0, Duration::from_secs(10));
+        // Ten per ten seconds less the headroom, at least one request: one every 10 s / 9.
+        let gap = Duration::from_secs_f64(10.0 / 9.0);
+        for (i, start) in starts.iter().enumerate() {
+            let expected = gap * i as u32;
+            assert!(
+                start.abs_diff(expected) < Duration::from_millis(1),
+                "{i}: {start:?}"
+            );
+        }
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_pause_holds_everyone() {
-        let pacer = Arc::new(Pacer::new(RateLimit::new(100, Duration::from_secs(10))));
+        let pacer = Arc::new(Pacer::new(RateLimit::new(1000, Duration::from_secs(10))));
         pacer.pause(Duration::from_secs(3));
+        let t0 = Instant::now();
         let mut tasks = Vec::new();
         for _ in 0..4 {
             let p = pacer.clone();
-            tasks.push(tokio::spawn(async move { p.acquire().await }));
+            tasks.push(tokio::spawn(async move { p.acquire().await.at - t0 }));
         }
         for t in tasks {
-            assert_eq!(t.await.expect("task"), Duration::from_secs(3));
+            let waited = t.await.expect("task");
+            assert!(waited >= Duration::from_secs(3), "{waited:?}");
+            assert!(waited < Duration::from_millis(3_100), "{waited:?}");
         }
     }
 
     #[tokio::test(start_paused = true)]
     async fn learns_limit_and_outside_usage_from_headers() {
         let pacer = Pacer::new(RateLimit::new(100, Duration::from_secs(10)).margin(Duration::ZERO));
-        pacer.observe(&headers(&[(HEADER_MAX, "5"), (HEADER_INTERVAL_MS, "2000")]));
+        let first = pacer.acquire().await;
+        pacer.observe(
+            &headers(&[(HEADER_MAX, "5"), (HEADER_INTERVAL_MS, "2000")]),
+            first.at,
+        );
         assert_eq!(pacer.current(), (5, Duration::from_secs(2)));
-        pacer.acquire().await;
-        // HubSpot says 1 left: 4 used although we sent 1, so 3 are someone else's.
-        pacer.observe(&headers(&[(HEADER_REMAINING, "1")]));
-        assert_eq!(pacer.acquire().await, Duration::ZERO);
-        assert_eq!(pacer.acquire().await, Duration::from_secs(2));
+        // HubSpot had counted 4 when our one request arrived: 3 are someone else's, and our
+        // share is a quarter of the target, plus the probe.
+        pacer.observe(&headers(&[(HEADER_REMAINING, "1")]), first.at);
+        let allowance = (5.0 - 1.0) * 0.25 + 5.0 * PROBE;
+        let second = pacer.acquire().await;
+        let gap = Duration::from_secs_f64(2.0 / allowance);
+        assert!((second.at - first.at).abs_diff(gap) < Duration::from_millis(1));
+        // An answer to an older request does not overwrite what a newer one said.
+        pacer.observe(&headers(&[(HEADER_REMAINING, "4")]), second.at);
+        pacer.observe(&headers(&[(HEADER_REMAINING, "0")]), first.at);
+        let reading = pacer.window().reading.expect("reading");
+        assert_eq!((reading.share, reading.outside), (1.0, 0.0));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_huge_advertised_window_costs_bounded_memory() {
+    async fn a_window_advertised_as_unlimited_never_waits() {
         let pacer = Pacer::new(RateLimit::new(100, Duration::from_secs(10)));
+        let first = pacer.acquire().await;
         let max = u32::MAX.to_string();
-        pacer.observe(&headers(&[(HEADER_MAX, &max), (HEADER_REMAINING, "0")]));
-        assert_eq!(pacer.window().grants.len() as u64, MAX_RECORDED_OUTSIDE_USE);
-        assert_eq!(pacer.acquire().await, Duration::ZERO);
+        pacer.observe(
+            &headers(&[(HEADER_MAX, &max), (HEADER_REMAINING, &max)]),
+            first.at,
+        );
+        let t0 = Instant::now();
+        for _ in 0..1_000 {
+            assert_eq!(pacer.acquire().await.at, t0);
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -385,8 +563,7 @@ mod tests {
                     let p = pacer.clone();
                     tasks.push(tokio::spawn(async move {
                         tokio::time::sleep(Duration::from_millis(at)).await;
-                        p.acquire().await;
-                        Instant::now() - t0
+                        p.acquire().await.at - t0
                     }));
                 }
                 let mut times = Vec::new();
@@ -404,3 +581,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "rate_limit_sim.rs"]
+mod sim;

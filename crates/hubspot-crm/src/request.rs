@@ -22,6 +22,7 @@ use std::time::SystemTime;
 
 use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
 use reqwest::header::HeaderMap;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::client::Shared;
@@ -140,11 +141,10 @@ async fn run_unit_inner(
             }
         };
 
-        progress.send_modify(|p| p.waiting_on_pacer += 1);
-        let waited = shared.pacer.acquire().await;
+        progress.send_modify(|p| p.pacer_hold_begins(Instant::now()));
+        let grant = shared.pacer.acquire().await;
         progress.send_modify(|p| {
-            p.waiting_on_pacer -= 1;
-            p.pacer_wait += waited;
+            p.pacer_hold_ends(grant.at);
             p.requests += 1;
             if attempt > 1 {
                 p.retries += 1;
@@ -166,7 +166,7 @@ async fn run_unit_inner(
                 headers,
                 body,
             } => {
-                shared.pacer.observe(&headers);
+                shared.pacer.observe(&headers, grant.at);
                 let correlation = header_correlation(&headers);
                 tracing::debug!(status, "response");
                 shared.budget.on_success(paid);
@@ -233,7 +233,7 @@ async fn run_unit_inner(
                 headers,
                 message,
             } => {
-                shared.pacer.observe(&headers);
+                shared.pacer.observe(&headers, grant.at);
                 tracing::debug!(status, "response");
                 failure = Failure::Decode;
                 info = FailureInfo {
@@ -248,7 +248,7 @@ async fn run_unit_inner(
                 headers,
                 error,
             } => {
-                shared.pacer.observe(&headers);
+                shared.pacer.observe(&headers, grant.at);
                 tracing::debug!(status, "response");
                 let correlation = error
                     .as_ref()

@@ -4,8 +4,10 @@ mod capacity;
 mod latency;
 mod memory;
 mod overhead;
+mod peers;
 mod quota;
 mod regen;
+mod shared_quota;
 
 use std::path::PathBuf;
 
@@ -14,8 +16,15 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 6] = [
-    "capacity", "overhead", "latency", "quota", "memory", "regen",
+pub const NAMES: [&str; 8] = [
+    "capacity",
+    "overhead",
+    "latency",
+    "quota",
+    "shared-quota",
+    "peers",
+    "memory",
+    "regen",
 ];
 
 /// Scenarios run with the core split of [`crate::cpus`]: the mock process on one CPU, the
@@ -62,6 +71,8 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "overhead" => overhead::run(ctx).await,
         "latency" => latency::run(ctx).await,
         "quota" => quota::run(ctx).await,
+        "shared-quota" => shared_quota::run(ctx),
+        "peers" => peers::run(ctx),
         "memory" => memory::run(ctx),
         "regen" => regen::run(ctx),
         other => anyhow::bail!("unknown scenario {other:?}"),

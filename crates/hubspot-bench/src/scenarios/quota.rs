@@ -2,13 +2,16 @@
 //! `window`, the client is told the same limit, and a run sends `windows × max` full batches.
 //!
 //! # The figure
-//! From a cold start a rolling window admits `max` requests at once and `max` more each time
-//! the window rolls, so in an elapsed time `d` at most `max × (floor(d / window) + 1)` requests
-//! can have been answered. The figure is requests answered over that bound, i.e. records/s
-//! achieved over the ceiling the window allows in the same time. It is 1.0 for a client that
-//! spends each window fully, whether it bursts or spaces its requests evenly, and below 1.0 by
-//! whatever a client leaves unused. The nominal ratio (records/s over `max × 100 / window`) is
-//! reported beside it: it exceeds 1.0 by the cold-start burst, up to `windows / (windows - 1)`.
+//! The judged figure is records/s achieved over the nominal ceiling, `max × 100 / window`:
+//! 1.0 for a client that spreads its requests evenly from the first one. The pacer spreads
+//! them (see `hubspot_crm::rate_limit`), because a client that sends a window's worth at once
+//! sees the same slots free up at every rollover as every other process of the token.
+//!
+//! Reported beside it: requests answered over the most a rolling window can answer from a
+//! cold start in the elapsed time `d`, `max × (floor(d / window) + 1)`, which counts a burst
+//! of `max` at the start and at each rollover. Before the pacer shared windows with other
+//! processes it burst, and this was the judged figure (1.000); a spreading client gives up
+//! that one window's head start, so it reads about `windows / (windows + 1)` here.
 
 use super::{Ctx, rate};
 use crate::client_run;
@@ -17,8 +20,8 @@ use crate::records;
 use crate::stats::{Figure, Target};
 
 const SCENARIO: &str = "quota saturation";
-/// The target for achieved over ceiling.
-const TARGET_FRACTION_OF_CEILING: f64 = 0.97;
+/// The target for records/s over the nominal ceiling (as in the shared-quota scenario).
+const TARGET_FRACTION_OF_CEILING: f64 = 0.95;
 /// The bound on 429s, as a percentage of requests.
 const TARGET_429_PERCENT: f64 = 1.0;
 
@@ -91,9 +94,9 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     let figures = [
         (
-            "achieved / ceiling the window allows in the elapsed time",
+            "records/s over the nominal ceiling",
             "ratio",
-            fraction,
+            nominal,
             Target::AtLeast(TARGET_FRACTION_OF_CEILING),
         ),
         (
@@ -104,9 +107,9 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         ),
         ("records lost", "records", lost, Target::AtMost(0.0)),
         (
-            "records/s over nominal ceiling (includes cold-start burst)",
+            "answered / most a cold window answers in the elapsed time (counts rollover bursts)",
             "ratio",
-            nominal,
+            fraction,
             Target::None,
         ),
         ("run length", "s", seconds, Target::None),

@@ -1,0 +1,168 @@
+//! Several pacers that share one token against one simulated rolling window, under tokio's
+//! paused time: they learn of each other only through the rate-limit headers and 429s, as
+//! separate processes do.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::time::Instant;
+
+use super::{DEFAULT_PAUSE_AFTER_429, Pacer, Plan, RateLimit};
+
+/// HubSpot's window for one token: counts a request when it arrives, turns it away (uncounted)
+/// when `max` arrived in the `interval` before.
+struct SimWindow {
+    max: u32,
+    interval: Duration,
+    arrivals: Mutex<VecDeque<Instant>>,
+    answered: AtomicU64,
+    limited: AtomicU64,
+}
+
+impl SimWindow {
+    /// Counts a request arriving now; the headers of its response and whether it was a 429.
+    fn arrive(&self) -> (HeaderMap, bool) {
+        let now = Instant::now();
+        let mut arrivals = self.arrivals.lock().expect("window");
+        while arrivals.front().is_some_and(|a| *a + self.interval <= now) {
+            arrivals.pop_front();
+        }
+        let limited = arrivals.len() >= self.max as usize;
+        if limited {
+            self.limited.fetch_add(1, Ordering::Relaxed);
+        } else {
+            arrivals.push_back(now);
+            self.answered.fetch_add(1, Ordering::Relaxed);
+        }
+        let remaining = self.max as usize - arrivals.len().min(self.max as usize);
+        let mut h = HeaderMap::new();
+        h.insert("x-hubspot-ratelimit-max", self.max.into());
+        h.insert("x-hubspot-ratelimit-remaining", remaining.into());
+        h.insert(
+            "x-hubspot-ratelimit-interval-milliseconds",
+            (self.interval.as_millis() as u64).into(),
+        );
+        (h, limited)
+    }
+}
+
+/// What a simulation measured.
+#[derive(Debug)]
+struct Measured {
+    /// 429s as a share of all requests.
+    share_429: f64,
+    /// Requests answered over the window's nominal pace (`max` per interval) for the time
+    /// from the first pacer's start to the end.
+    throughput: f64,
+    /// Requests answered per pacer, to see that none was starved.
+    per_pacer: Vec<u64>,
+}
+
+/// `pacers` clients, each with `concurrency` requests in flight and the Starter plan's limit
+/// configured (they learn the Professional plan's 190 per 10 s from the headers), start at
+/// random moments in the first two seconds and keep sending until `run`. Each request takes
+/// 2 to 40 ms to reach the window and as long to come back.
+async fn simulate(pacers: usize, concurrency: usize, run: Duration, seed: u64) -> Measured {
+    let window = Arc::new(SimWindow {
+        max: Plan::Professional.requests_per_interval(),
+        interval: Duration::from_secs(10),
+        arrivals: Mutex::new(VecDeque::new()),
+        answered: AtomicU64::new(0),
+        limited: AtomicU64::new(0),
+    });
+    let t0 = Instant::now();
+    let end = t0 + run;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut counters = Vec::new();
+    let mut first_start = end;
+    let mut tasks = Vec::new();
+    for _ in 0..pacers {
+        let pacer = Arc::new(Pacer::new(RateLimit::default()));
+        let start = t0 + Duration::from_millis(rng.u64(0..2_000));
+        first_start = first_start.min(start);
+        let answered = Arc::new(AtomicU64::new(0));
+        counters.push(answered.clone());
+        for _ in 0..concurrency {
+            let (pacer, window, answered) = (pacer.clone(), window.clone(), answered.clone());
+            let mut rng = fastrand::Rng::with_seed(rng.u64(..));
+            tasks.push(tokio::spawn(async move {
+                tokio::time::sleep_until(start).await;
+                loop {
+                    let grant = pacer.acquire().await;
+                    if grant.at >= end {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
+                    let (headers, limited) = window.arrive();
+                    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
+                    pacer.observe(&headers, grant.at);
+                    if limited {
+                        pacer.pause(DEFAULT_PAUSE_AFTER_429);
+                    } else {
+                        answered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await.expect("worker");
+    }
+    let answered = window.answered.load(Ordering::Relaxed) as f64;
+    let limited = window.limited.load(Ordering::Relaxed) as f64;
+    let span = (end - first_start).as_secs_f64();
+    let nominal = f64::from(window.max) * span / window.interval.as_secs_f64();
+    Measured {
+        share_429: limited / (answered + limited).max(1.0),
+        throughput: answered / nominal,
+        per_pacer: counters.iter().map(|c| c.load(Ordering::Relaxed)).collect(),
+    }
+}
+
+fn run_sim(pacers: usize, seed: u64) -> Measured {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("runtime");
+    rt.block_on(simulate(pacers, 4, Duration::from_secs(60), seed))
+}
+
+fn assert_shares_the_window(pacers: usize) {
+    for seed in 1..=5 {
+        let m = run_sim(pacers, seed);
+        eprintln!("{pacers} pacers, seed {seed}: {m:?}");
+        assert!(m.share_429 < 0.01, "{pacers} pacers, seed {seed}: {m:?}");
+        assert!(m.throughput >= 0.95, "{pacers} pacers, seed {seed}: {m:?}");
+        assert!(m.throughput <= 1.0, "{pacers} pacers, seed {seed}: {m:?}");
+        // Nobody is starved. Shares are not equal: a pacer that started up to two seconds
+        // before the others keeps more of the window than they win in their first interval.
+        let total: u64 = m.per_pacer.iter().sum();
+        for (i, got) in m.per_pacer.iter().enumerate() {
+            assert!(
+                *got as f64 >= total as f64 / pacers as f64 / 10.0,
+                "{pacers} pacers, seed {seed}: pacer {i} got {got} of {total}"
+            );
+        }
+    }
+}
+
+#[test]
+fn two_pacers_share_one_window() {
+    assert_shares_the_window(2);
+}
+
+#[test]
+fn four_pacers_share_one_window() {
+    assert_shares_the_window(4);
+}
+
+#[test]
+fn one_pacer_alone_uses_the_window() {
+    let m = run_sim(1, 7);
+    assert_eq!(m.share_429, 0.0, "{m:?}");
+    assert!(m.throughput >= 0.95, "{m:?}");
+}
