@@ -1,30 +1,13 @@
 //! `cargo xtask diff --base REV`: the old spec is read from git, and found again when it was
 //! renamed to a new dated file since that revision.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::PathBuf;
+
+use common::git;
 use xtask::diff::{Options, Source, Spec};
 use xtask::generate::SPEC_FILE;
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=xtask test",
-            "-c",
-            "user.email=xtask@example.invalid",
-        ])
-        .args(args)
-        .output()
-        .map(|output| output.status);
-    assert!(
-        matches!(status, Ok(s) if s.success()),
-        "git {args:?} failed: {status:?}"
-    );
-}
 
 /// A scratch repository whose only commit holds the 2026-03 spec at `committed_as`.
 fn repository(test: &str, committed_as: &str) -> PathBuf {

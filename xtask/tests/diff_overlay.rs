@@ -2,32 +2,16 @@
 //! it": a scratch repository commits the spec and the overlay, then the working tree changes
 //! both.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::{Value, json};
 use xtask::diff::{Format, Kind, Mark, Options, Source, Subject};
 use xtask::generate::{SPEC_FILE, canonical_json};
 use xtask::overlay::OVERLAY_FILE;
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args([
-            "-c",
-            "user.name=xtask test",
-            "-c",
-            "user.email=xtask@example.invalid",
-        ])
-        .args(args)
-        .output()
-        .map(|output| output.status);
-    assert!(
-        matches!(status, Ok(s) if s.success()),
-        "git {args:?} failed: {status:?}"
-    );
-}
+use common::git;
 
 fn read_json(relative: &str) -> Value {
     let path = xtask::workspace_root().join(relative);
