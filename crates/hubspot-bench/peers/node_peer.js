@@ -27,7 +27,7 @@ function input(i) {
     idProperty: 'contact_external_id',
     objectWriteTraceId: `n-${i}`,
     properties: {
-      email: `user${i}@bench.example.com`,
+      email: `${prefix}-${i}@bench.example.com`,
       firstname: `First${i % 997}`,
       lastname: `Last${i % 1009}`,
       company: `Company ${i % 101}`,

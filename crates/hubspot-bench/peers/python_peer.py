@@ -24,7 +24,7 @@ def record(i):
         "idProperty": "contact_external_id",
         "objectWriteTraceId": f"p-{i}",
         "properties": {
-            "email": f"user{i}@bench.example.com",
+            "email": f"{PREFIX}-{i}@bench.example.com",
             "firstname": f"First{i % 997}",
             "lastname": f"Last{i % 1009}",
             "company": f"Company {i % 101}",

@@ -134,7 +134,8 @@ fn run(options: Options) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("locating this executable")?;
     let data_dir = options
         .data_dir
-        .unwrap_or_else(|| options.workspace.join("target").join("bench-data"));
+        .unwrap_or_else(|| options.workspace.join("target").join("bench-data"))
+        .join(records::DATA_FORMAT);
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let allowed_cpus = cpus::allowed().context("reading this process's CPU affinity")?;

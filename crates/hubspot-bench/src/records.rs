@@ -14,6 +14,9 @@ use bytes::Bytes;
 pub const OBJECT_TYPE: &str = "contacts";
 /// The unique property that identifies each record.
 pub const ID_PROPERTY: &str = "contact_external_id";
+/// The shape of the record files the scenarios write and reuse: they live in a folder of this
+/// name, so that files written by an older shape of [`record_properties`] are never reused.
+pub const DATA_FORMAT: &str = "records-v2";
 /// Inputs per request: HubSpot's maximum.
 pub const BATCH_SIZE: usize = 100;
 
@@ -22,10 +25,12 @@ pub fn record_id(prefix: &str, i: u64) -> String {
     format!("{prefix}-{i:08}")
 }
 
-/// The properties of record `i`, as (name, value) pairs.
-pub fn record_properties(i: u64) -> [(&'static str, String); 6] {
+/// The properties of record `i` in the key space `prefix`, as (name, value) pairs. The email
+/// is unique per key space as well: contacts' `email` is a unique property, so two key spaces
+/// sharing emails would make HubSpot (and the mock) refuse whole batches with 409 CONFLICT.
+pub fn record_properties(prefix: &str, i: u64) -> [(&'static str, String); 6] {
     [
-        ("email", format!("user{i}@bench.example.com")),
+        ("email", format!("{prefix}-{i}@bench.example.com")),
         ("firstname", format!("First{}", i % 997)),
         ("lastname", format!("Last{}", i % 1009)),
         ("company", format!("Company {}", i % 101)),
@@ -38,7 +43,7 @@ pub fn record_properties(i: u64) -> [(&'static str, String); 6] {
 pub fn client_input(prefix: &str, i: u64) -> hubspot_crm::UpsertInput {
     hubspot_crm::UpsertInput::new(record_id(prefix, i))
         .id_property(ID_PROPERTY)
-        .properties(record_properties(i))
+        .properties(record_properties(prefix, i))
 }
 
 /// The run tag in the raw bodies' trace ids: eight hex digits, as in the client's.
@@ -98,7 +103,7 @@ pub fn write_ndjson(path: &Path, prefix: &str, count: u64) -> io::Result<()> {
     for i in 0..count {
         line.clear();
         let _ = write!(line, "{{\"{ID_PROPERTY}\":\"{}\"", record_id(prefix, i));
-        for (name, value) in record_properties(i) {
+        for (name, value) in record_properties(prefix, i) {
             let _ = write!(line, ",\"{name}\":\"{value}\"");
         }
         line.push_str("}\n");
@@ -124,7 +129,7 @@ mod tests {
     fn raw_bodies_are_the_clients_bytes() {
         let bodies = raw_bodies("p", 1);
         let text = std::str::from_utf8(&bodies[0]).expect("utf-8");
-        let properties: Vec<String> = record_properties(0)
+        let properties: Vec<String> = record_properties("p", 0)
             .iter()
             .map(|(k, v)| format!("\"{k}\":\"{v}\""))
             .collect();

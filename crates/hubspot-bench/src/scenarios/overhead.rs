@@ -5,10 +5,15 @@
 //! The mock runs in its own process, so `getrusage(RUSAGE_SELF)` of this process measures the
 //! client's CPU alone. Each repetition splits the records into turns and the contenders
 //! alternate turn by turn (a b, b a, a b, ...): the shared machine's slow phases last seconds,
-//! so both contenders meet them alike. The target applies to the ratio of each pair of turns
-//! (the same records, back to back), summarised by the median over every pair of every
-//! repetition; the ratio of each repetition's summed turns is reported beside it, and each
-//! contender's throughput is its records over the sum of its turns' wall time.
+//! so both contenders meet them alike. The figure is the ratio of each pair of turns (the same
+//! records, back to back), summarised by the median over every pair of every repetition; the
+//! ratio of each repetition's summed turns is reported beside it, and each contender's
+//! throughput is its records over the sum of its turns' wall time.
+//!
+//! The ratio is reported, not judged (issue 12): since the bulk path encodes and decodes
+//! through the generated types, the client spends more CPU per record than a loop that posts
+//! pre-serialized bytes and reads nothing back. What users feel is judged elsewhere: quota
+//! saturation, and CPU per record against HubSpot's own SDKs in the `peers` scenario.
 
 use std::time::Duration;
 
@@ -19,8 +24,6 @@ use crate::usage::process_cpu_time;
 use crate::{client_run, raw, records};
 
 const SCENARIO: &str = "client overhead";
-/// The issue's target for throughput (a)/(b).
-const TARGET_RATIO: f64 = 0.90;
 const PREFIX: &str = "ovh";
 
 #[derive(Default)]
@@ -136,7 +139,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             "throughput ratio (a) client / (b) raw, per pair of turns",
             "ratio",
             pair_ratios,
-            Target::AtLeast(TARGET_RATIO),
+            Target::None,
         ),
         (
             "throughput ratio (a) client / (b) raw, per repetition (all its turns)",
