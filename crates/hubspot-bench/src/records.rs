@@ -93,13 +93,28 @@ pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
 /// Writes records `0..count` as NDJSON for the CLI: one object per line with the id property
 /// and the other properties as columns.
 pub fn write_ndjson(path: &Path, prefix: &str, count: u64) -> io::Result<()> {
+    write_ndjson_with(path, prefix, count, false)
+}
+
+/// As [`write_ndjson`], with emails that carry the prefix (`{prefix}-user{i}@...`), so that
+/// files of different prefixes can be stored side by side: the mock, as HubSpot, keeps a
+/// contact's email unique and answers 409 to a batch that would give one to a second record.
+pub fn write_ndjson_own_emails(path: &Path, prefix: &str, count: u64) -> io::Result<()> {
+    write_ndjson_with(path, prefix, count, true)
+}
+
+fn write_ndjson_with(path: &Path, prefix: &str, count: u64, own_emails: bool) -> io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
     let mut line = String::with_capacity(256);
     for i in 0..count {
         line.clear();
         let _ = write!(line, "{{\"{ID_PROPERTY}\":\"{}\"", record_id(prefix, i));
         for (name, value) in record_properties(i) {
-            let _ = write!(line, ",\"{name}\":\"{value}\"");
+            if own_emails && name == "email" {
+                let _ = write!(line, ",\"{name}\":\"{prefix}-{value}\"");
+            } else {
+                let _ = write!(line, ",\"{name}\":\"{value}\"");
+            }
         }
         line.push_str("}\n");
         out.write_all(line.as_bytes())?;

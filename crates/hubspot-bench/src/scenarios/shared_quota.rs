@@ -56,9 +56,9 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         for k in 0..procs {
             let path = ctx
                 .data_dir
-                .join(format!("shared-{procs}-{k}-{per}.ndjson"));
+                .join(format!("shared-{procs}-{k}-{per}-own-emails.ndjson"));
             if !path.exists() {
-                records::write_ndjson(&path, &format!("sq{procs}x{k}"), per)
+                records::write_ndjson_own_emails(&path, &format!("sq{procs}x{k}"), per)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             files.push(path);
