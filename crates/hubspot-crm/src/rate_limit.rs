@@ -5,7 +5,7 @@
 //! rolling `interval` before it (10 s on every plan). The window belongs to the token, not to
 //! a process: several processes, or several clients in one, draw from it, and the only thing
 //! they share is what every response says in `X-HubSpot-RateLimit-Max`, `-Remaining` and
-//! `-Interval-Milliseconds`. So the pacer keeps to three rules.
+//! `-Interval-Milliseconds`. So the pacer keeps to four rules.
 //!
 //! 1. **Spread, never burst.** Requests start one at a time, `interval / allowance` apart,
 //!    where the allowance is how many requests of the window this client may use. A client
@@ -26,7 +26,15 @@
 //!    sending less than an interval ago counts its part at its pace, extrapolated to a whole
 //!    interval, so that it claims a share within its first interval. Shares are not equalised
 //!    beyond that: a client that held most of the window when another appeared keeps more.
-//! 3. **Start cautiously.** Until the first response's headers arrive the pacer spreads its
+//! 3. **Room nobody uses is taken at once.** When HubSpot counted fewer than the target, the
+//!    difference is room: a client that finished or slowed down leaves its requests in the
+//!    window, and as they expire, nobody replaces them. Each client's allowance is at least its
+//!    own requests in the window plus [`ROOM_GAIN`] times that room (capped at the target
+//!    plus the probe), so the others take a finished client's share back within about a
+//!    second, not over the ten seconds its requests take to leave the window. They all see the
+//!    same room and take it together, which overshoots by a few requests at most before the
+//!    next responses report it; the headroom and the hard rule below absorb that.
+//! 4. **Start cautiously.** Until the first response's headers arrive the pacer spreads its
 //!    requests over the window at the configured limit, so a process that starts while others
 //!    fill the window sends a few requests, not a burst, before it learns its share.
 //!
@@ -160,6 +168,12 @@ pub const HEADROOM: f64 = 0.035;
 /// client whose share is small (it started late) grow it, and finds room others leave unused.
 pub const PROBE: f64 = 0.004;
 
+/// How many times the room nobody uses (the target less what HubSpot counted) each client
+/// adds to its own requests in the window to get its allowance: high, so that a finished
+/// client's share is taken back within about a tenth of the interval; the allowance never
+/// exceeds the target plus the probe.
+pub const ROOM_GAIN: f64 = 10.0;
+
 /// The slot a request was given.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Grant {
@@ -206,6 +220,10 @@ struct Reading {
     share: f64,
     /// How many of them were others'.
     outside: f64,
+    /// How many of them were ours.
+    ours: f64,
+    /// The target less what HubSpot counted: room nobody uses (negative when over).
+    room: f64,
 }
 
 impl Window {
@@ -236,7 +254,14 @@ impl Window {
         match self.reading {
             // Cautious start: the configured (or learned) limit, spread.
             None => self.target(),
-            Some(r) => (self.target() * r.share + f64::from(self.max) * PROBE).max(1.0),
+            Some(r) => {
+                let probe = f64::from(self.max) * PROBE;
+                let proportional = self.target() * r.share + probe;
+                let filling = r.ours + ROOM_GAIN * r.room;
+                proportional
+                    .max(filling.min(self.target() + probe))
+                    .max(1.0)
+            }
         }
     }
 
@@ -411,6 +436,8 @@ impl Pacer {
             granted_at,
             share,
             outside: others,
+            ours: counted,
+            room: w.target() - used,
         });
     }
 
