@@ -99,12 +99,11 @@ impl UpsertInput {
     /// Sets `name` to `value`: in place when the name is set already, else at the end.
     fn set(&mut self, name: &str, value: PropertyValue) {
         match value {
-            PropertyValue::Text(text) => match self.wire.properties.get_mut(name) {
-                Some(slot) => *slot = text,
-                None => {
-                    self.wire.properties.insert(name.to_owned(), text);
-                }
-            },
+            // `IndexMap::insert` keeps an existing name in its place and replaces its value:
+            // one hash per property instead of a lookup and then an insert.
+            PropertyValue::Text(text) => {
+                self.wire.properties.insert(name.to_owned(), text);
+            }
             PropertyValue::Absent => {}
             PropertyValue::Invalid(reason) => {
                 self.checks
