@@ -23,6 +23,17 @@ struct SimWindow {
 }
 
 impl SimWindow {
+    /// An empty window of the Professional plan: 190 requests per rolling 10 s.
+    fn professional() -> Self {
+        SimWindow {
+            max: Plan::Professional.requests_per_interval(),
+            interval: Duration::from_secs(10),
+            arrivals: Mutex::new(VecDeque::new()),
+            answered: AtomicU64::new(0),
+            limited: AtomicU64::new(0),
+        }
+    }
+
     /// Counts a request arriving now; the headers of its response and whether it was a 429.
     fn arrive(&self) -> (HeaderMap, bool) {
         let now = Instant::now();
@@ -66,13 +77,7 @@ struct Measured {
 /// random moments in the first two seconds and keep sending until `run`. Each request takes
 /// 2 to 40 ms to reach the window and as long to come back.
 async fn simulate(pacers: usize, concurrency: usize, run: Duration, seed: u64) -> Measured {
-    let window = Arc::new(SimWindow {
-        max: Plan::Professional.requests_per_interval(),
-        interval: Duration::from_secs(10),
-        arrivals: Mutex::new(VecDeque::new()),
-        answered: AtomicU64::new(0),
-        limited: AtomicU64::new(0),
-    });
+    let window = Arc::new(SimWindow::professional());
     let t0 = Instant::now();
     let end = t0 + run;
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -184,13 +189,7 @@ async fn simulate_jobs(
     stagger: Duration,
     seed: u64,
 ) -> Measured {
-    let window = Arc::new(SimWindow {
-        max: Plan::Professional.requests_per_interval(),
-        interval: Duration::from_secs(10),
-        arrivals: Mutex::new(VecDeque::new()),
-        answered: AtomicU64::new(0),
-        limited: AtomicU64::new(0),
-    });
+    let window = Arc::new(SimWindow::professional());
     let t0 = Instant::now();
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut counters = Vec::new();
