@@ -72,6 +72,25 @@ struct Measured {
     per_pacer: Vec<u64>,
 }
 
+/// One request in a slot the pacer granted at `granted_at`: 2 to 40 ms to reach the window,
+/// as long to come back, then what the pacer learns from the answer (a 429 pauses it).
+/// Whether the request was answered rather than refused.
+async fn send(
+    pacer: &Pacer,
+    window: &SimWindow,
+    rng: &mut fastrand::Rng,
+    granted_at: Instant,
+) -> bool {
+    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
+    let (headers, limited) = window.arrive();
+    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
+    pacer.observe(&headers, granted_at);
+    if limited {
+        pacer.pause(DEFAULT_PAUSE_AFTER_429);
+    }
+    !limited
+}
+
 /// `pacers` clients, each with `concurrency` requests in flight and the Starter plan's limit
 /// configured (they learn the Professional plan's 190 per 10 s from the headers), start at
 /// random moments in the first two seconds and keep sending until `run`. Each request takes
@@ -100,13 +119,7 @@ async fn simulate(pacers: usize, concurrency: usize, run: Duration, seed: u64) -
                     if grant.at >= end {
                         break;
                     }
-                    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
-                    let (headers, limited) = window.arrive();
-                    tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
-                    pacer.observe(&headers, grant.at);
-                    if limited {
-                        pacer.pause(DEFAULT_PAUSE_AFTER_429);
-                    } else {
+                    if send(&pacer, &window, &mut rng, grant.at).await {
                         answered.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -218,13 +231,7 @@ async fn simulate_jobs(
                 {
                     loop {
                         let grant = pacer.acquire().await;
-                        tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
-                        let (headers, limited) = window.arrive();
-                        tokio::time::sleep(Duration::from_micros(rng.u64(2_000..40_000))).await;
-                        pacer.observe(&headers, grant.at);
-                        if limited {
-                            pacer.pause(DEFAULT_PAUSE_AFTER_429);
-                        } else {
+                        if send(&pacer, &window, &mut rng, grant.at).await {
                             answered.fetch_add(1, Ordering::Relaxed);
                             let mut last = last_answer.lock().expect("last answer");
                             *last = (*last).max(Instant::now());
