@@ -37,6 +37,11 @@
 //! 4. **Start cautiously.** Until the first response's headers arrive the pacer spreads its
 //!    requests over the window at the configured limit, so a process that starts while others
 //!    fill the window sends a few requests, not a burst, before it learns its share.
+//! 5. **Alone, keep less room.** The headroom is for requests nobody has counted yet; when the
+//!    newest response says every request in the window was this client's, the only ones in
+//!    transit are its own, which it counts, so the target is `max` less half the headroom (the
+//!    hard rule's bound below): a lone client of the professional plan sends 186 requests per
+//!    window instead of 183. The next reading that counts others brings the full headroom back.
 //!
 //! A hard rule backs them: a request never starts while this client's requests in the
 //! rolling window plus a margin (see [`RateLimit::margin`]) fill `max`, nor while its requests
@@ -238,9 +243,14 @@ impl Window {
     }
 
     /// The target: `max` less the headroom (at least one request), at least one request.
+    /// When the newest reading counted no requests but this client's, the headroom is halved,
+    /// to the hard rule's own bound: alone, what is in transit is this client's own requests,
+    /// which it counts itself (see rule 5 in the module's documentation).
     fn target(&self) -> f64 {
         let max = f64::from(self.max);
-        (max - (max * HEADROOM).max(1.0)).max(1.0)
+        let alone = self.reading.is_some_and(|r| r.outside < 0.5);
+        let headroom = if alone { HEADROOM / 2.0 } else { HEADROOM };
+        (max - (max * headroom).max(1.0)).max(1.0)
     }
 
     /// The spacing between two requests of this client.
@@ -437,8 +447,13 @@ impl Pacer {
             share,
             outside: others,
             ours: counted,
-            room: w.target() - used,
+            room: 0.0,
         });
+        // Against the target this reading sets (alone or not).
+        let room = w.target() - used;
+        if let Some(r) = w.reading.as_mut() {
+            r.room = room;
+        }
     }
 
     /// The limit in force now.

@@ -183,11 +183,16 @@ fn four_pacers_share_one_window() {
     assert_shares_the_window(4);
 }
 
+/// Alone, a pacer keeps half the headroom (rule 5): over a minute from a cold start it fills
+/// at least 97% of the window's nominal pace, and never meets a 429.
 #[test]
 fn one_pacer_alone_uses_the_window() {
-    let m = run_sim(1, 7);
-    assert_eq!(m.share_429, 0.0, "{m:?}");
-    assert!(m.throughput >= 0.95, "{m:?}");
+    for seed in 1..=5 {
+        let m = run_sim(1, seed);
+        eprintln!("1 pacer, seed {seed}: {m:?}");
+        assert_eq!(m.share_429, 0.0, "seed {seed}: {m:?}");
+        assert!(m.throughput >= 0.97, "seed {seed}: {m:?}");
+    }
 }
 
 /// `pacers` jobs, each with `requests` requests to send (retrying the 429s) and `concurrency`
