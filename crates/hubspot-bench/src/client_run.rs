@@ -46,7 +46,11 @@ pub struct ClientRun {
 }
 
 /// Upserts `inputs` through `client.bulk_upsert` and waits for every outcome.
-pub async fn run(client: &Client, inputs: Vec<UpsertInput>) -> ClientRun {
+pub async fn run<I>(client: &Client, inputs: I) -> ClientRun
+where
+    I: IntoIterator<Item = UpsertInput>,
+    I::IntoIter: Send + 'static,
+{
     let start = Instant::now();
     let mut bulk = client.bulk_upsert_iter(ObjectType::contacts(), inputs);
     let mut outcomes = 0u64;
@@ -69,8 +73,8 @@ pub async fn run(client: &Client, inputs: Vec<UpsertInput>) -> ClientRun {
 }
 
 /// `hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]`: upserts
-/// records `0..RECORDS` of key space PREFIX through `Client::bulk_upsert` in a process of its
-/// own (so that its CPU time and peak RSS are the library's alone), with no limit or the one
+/// records `0..RECORDS` of key space PREFIX (built as the run reads them) through
+/// `Client::bulk_upsert` in a process of its own (so that its CPU time and peak RSS are the library's alone), with no limit or the one
 /// given, and prints one JSON line: `records_ok`, `records_failed`, `requests`, `rate_limited`.
 pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
     use anyhow::Context;
@@ -96,9 +100,10 @@ pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
     let run = runtime.block_on(async {
         let client = build_client(base_url, concurrency, limit)?;
-        let inputs = (0..records)
-            .map(|i| crate::records::client_input(prefix, i))
-            .collect();
+        // Built as the run reads them, as a program streaming its records would (and as the
+        // SDK peers build theirs, a batch at a time).
+        let prefix = prefix.clone();
+        let inputs = (0..records).map(move |i| crate::records::client_input(&prefix, i));
         anyhow::Ok(run(&client, inputs).await)
     })?;
     println!(

@@ -15,6 +15,12 @@
 //! [`usage::measure_main`]. The fourth is the library contender of the peers scenario, in a
 //! process of its own: see [`client_run::lib_main`].
 
+/// The allocator hubspot-upsert ships with (the `mimalloc` feature, on by default), so that
+/// the library contender runs as the CLI does; `--no-default-features` measures the system's.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod client_run;
 mod cpus;
 mod mock_proc;

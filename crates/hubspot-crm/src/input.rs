@@ -63,7 +63,7 @@ impl UpsertInput {
     /// value with no text (a `NaN`) is kept aside as a [`UpsertInput::value_problems`] entry,
     /// and a bulk run refuses the input before sending it.
     pub fn property(mut self, name: impl AsRef<str>, value: impl ToPropertyValue) -> Self {
-        self.set(name.as_ref(), value.to_property_value());
+        self.set(name.as_ref(), value.into_property_value());
         self
     }
 
@@ -77,7 +77,7 @@ impl UpsertInput {
         let props = props.into_iter();
         self.wire.properties.reserve(props.size_hint().0);
         for (name, value) in props {
-            self.set(name.as_ref(), value.to_property_value());
+            self.set(name.as_ref(), value.into_property_value());
         }
         self
     }
@@ -263,6 +263,25 @@ mod tests {
             serde_json::from_str(&serde_json::to_string(input.as_api()).expect("serializes"))
                 .expect("parses");
         assert_eq!(UpsertInput::from(back), input);
+    }
+
+    #[test]
+    fn owned_strings_move_into_the_input() {
+        let value = String::from("Ada");
+        let at = value.as_ptr();
+        let listed = String::from("Lovelace");
+        let listed_at = listed.as_ptr();
+        let input = UpsertInput::new("1")
+            .property("firstname", value)
+            .properties([("lastname", Some(listed))]);
+        let props = input.get_properties();
+        assert_eq!(props.get("firstname").map(|s| s.as_ptr()), Some(at));
+        assert_eq!(props.get("lastname").map(|s| s.as_ptr()), Some(listed_at));
+        // Borrowed values are still copied, and read the same.
+        let borrowed = String::from("x");
+        let input = UpsertInput::new("1").property("a", &borrowed);
+        assert_eq!(input.get_properties().get("a"), Some(&borrowed));
+        assert_ne!(input.get_properties()["a"].as_ptr(), borrowed.as_ptr());
     }
 
     #[test]

@@ -99,11 +99,25 @@ pub struct Clear;
 pub trait ToPropertyValue {
     /// The text to send, or why there is none.
     fn to_property_value(&self) -> PropertyValue;
+
+    /// The same, taking the value: what the [`UpsertInput`](crate::UpsertInput) builders call,
+    /// so that an owned `String` (or `Cow`, or `PropertyValue`) moves into the input instead
+    /// of being copied. The default copies through [`ToPropertyValue::to_property_value`].
+    fn into_property_value(self) -> PropertyValue
+    where
+        Self: Sized,
+    {
+        self.to_property_value()
+    }
 }
 
 impl ToPropertyValue for PropertyValue {
     fn to_property_value(&self) -> PropertyValue {
         self.clone()
+    }
+
+    fn into_property_value(self) -> PropertyValue {
+        self
     }
 }
 
@@ -141,11 +155,19 @@ impl ToPropertyValue for String {
     fn to_property_value(&self) -> PropertyValue {
         PropertyValue::Text(self.clone())
     }
+
+    fn into_property_value(self) -> PropertyValue {
+        PropertyValue::Text(self)
+    }
 }
 
 impl ToPropertyValue for Cow<'_, str> {
     fn to_property_value(&self) -> PropertyValue {
         PropertyValue::Text(self.to_string())
+    }
+
+    fn into_property_value(self) -> PropertyValue {
+        PropertyValue::Text(self.into_owned())
     }
 }
 
@@ -226,6 +248,13 @@ impl<T: ToPropertyValue> ToPropertyValue for Option<T> {
     fn to_property_value(&self) -> PropertyValue {
         match self {
             Some(value) => value.to_property_value(),
+            None => PropertyValue::Absent,
+        }
+    }
+
+    fn into_property_value(self) -> PropertyValue {
+        match self {
+            Some(value) => value.into_property_value(),
             None => PropertyValue::Absent,
         }
     }

@@ -10,6 +10,13 @@
 
 #![warn(missing_docs)]
 
+/// mimalloc instead of the system's malloc (the `mimalloc` feature, on by default): a run
+/// allocates and frees a few dozen small strings per record, and glibc's malloc spent about a
+/// third of the CPU of a bulk run on them (BENCHMARKS.md, peers scenario).
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod checks;
 mod cli;
 mod completions;

@@ -282,7 +282,7 @@ async fn warm_up(ctx: &Ctx, bodies: &[bytes::Bytes]) -> anyhow::Result<Warm> {
         &client,
         (0..warm_records)
             .map(|i| records::client_input(PREFIX, i))
-            .collect(),
+            .collect::<Vec<_>>(),
     )
     .await;
     Ok(Warm {

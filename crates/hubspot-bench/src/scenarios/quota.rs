@@ -63,7 +63,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             hubspot_crm::DEFAULT_CONCURRENCY,
             Some((p.quota_max, window)),
         )?;
-        let inputs = (0..n).map(|i| records::client_input("quota", i)).collect();
+        let inputs: Vec<_> = (0..n).map(|i| records::client_input("quota", i)).collect();
         let run = client_run::run(&client, inputs).await;
         let stats = mock.stats()?;
         let d = run.elapsed.as_secs_f64();
