@@ -74,8 +74,9 @@ where
 
 /// `hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]`: upserts
 /// records `0..RECORDS` of key space PREFIX (built as the run reads them) through
-/// `Client::bulk_upsert` in a process of its own (so that its CPU time and peak RSS are the library's alone), with no limit or the one
-/// given, and prints one JSON line: `records_ok`, `records_failed`, `requests`, `rate_limited`.
+/// `Client::bulk_upsert` in a process of its own (so that its CPU time and peak RSS are the
+/// library's alone), with no limit or the one given, and prints one JSON line: `records_ok`,
+/// `records_failed`, `requests`, `rate_limited`.
 pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
     use anyhow::Context;
     let [base_url, records, prefix, concurrency, rest @ ..] = args else {

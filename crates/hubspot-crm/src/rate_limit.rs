@@ -231,6 +231,21 @@ struct Reading {
     room: f64,
 }
 
+/// The target: `max` less the headroom (at least one request), at least one request. When a
+/// reading counted no requests but this client's (`outside`, the others' requests it
+/// counted, is 0; `None` before any reading), the headroom is halved, to the hard rule's own bound: alone, what is in transit
+/// is this client's own requests, which it counts itself (rule 5 in the module's
+/// documentation).
+fn target(max: u32, outside: Option<f64>) -> f64 {
+    let max = f64::from(max);
+    let headroom = if outside.is_some_and(|o| o < 0.5) {
+        HEADROOM / 2.0
+    } else {
+        HEADROOM
+    };
+    (max - (max * headroom).max(1.0)).max(1.0)
+}
+
 impl Window {
     fn expire(&mut self, now: Instant) {
         while let Some(first) = self.grants.front() {
@@ -242,15 +257,9 @@ impl Window {
         }
     }
 
-    /// The target: `max` less the headroom (at least one request), at least one request.
-    /// When the newest reading counted no requests but this client's, the headroom is halved,
-    /// to the hard rule's own bound: alone, what is in transit is this client's own requests,
-    /// which it counts itself (see rule 5 in the module's documentation).
+    /// The target for the newest reading: see [`target`].
     fn target(&self) -> f64 {
-        let max = f64::from(self.max);
-        let alone = self.reading.is_some_and(|r| r.outside < 0.5);
-        let headroom = if alone { HEADROOM / 2.0 } else { HEADROOM };
-        (max - (max * headroom).max(1.0)).max(1.0)
+        target(self.max, self.reading.map(|r| r.outside))
     }
 
     /// The spacing between two requests of this client.
@@ -447,13 +456,8 @@ impl Pacer {
             share,
             outside: others,
             ours: counted,
-            room: 0.0,
+            room: target(w.max, Some(others)) - used,
         });
-        // Against the target this reading sets (alone or not).
-        let room = w.target() - used;
-        if let Some(r) = w.reading.as_mut() {
-            r.room = room;
-        }
     }
 
     /// The limit in force now.
