@@ -41,8 +41,8 @@ pub mod types {
         #[serde(rename = "completedAt")]
         pub completed_at: ::chrono::DateTime<::chrono::offset::Utc>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub links: crate::OrderedMap<::std::string::String, ::std::string::String>,
         ///When the batch was requested (RFC 3339). Often absent.
         #[serde(
             rename = "requestedAt",
@@ -81,8 +81,8 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<StandardError>,
         ///Related links HubSpot attaches to the batch, keyed by relation name.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub links: crate::OrderedMap<::std::string::String, ::std::string::String>,
         ///How many inputs failed; the length of `errors`.
         #[serde(
             rename = "numErrors",
@@ -125,8 +125,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name; for duplicate ids, `ids` lists them.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub context: ::indexmap::IndexMap<
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub context: crate::OrderedMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -152,8 +152,8 @@ pub mod types {
         )]
         pub group_name: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub links: crate::OrderedMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -193,8 +193,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<::std::string::String>,
         ///Details by name.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub context: ::indexmap::IndexMap<
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub context: crate::OrderedMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -229,7 +229,7 @@ pub mod types {
         ///The kind of warning.
         pub category: ::std::string::String,
         ///Details of the warning, by name.
-        pub context: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+        pub context: crate::OrderedMap<::std::string::String, ::std::string::String>,
         ///What the warning says.
         pub message: ::std::string::String,
     }
@@ -263,10 +263,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///Property values to write, by property name. Every value is a string, whatever the property's type.
-        pub properties: ::indexmap::IndexMap<
-            ::std::string::String,
-            ::std::string::String,
-        >,
+        pub properties: crate::OrderedMap<::std::string::String, ::std::string::String>,
     }
     impl SimplePublicObjectBatchInputUpsert {
         pub fn builder() -> builder::SimplePublicObjectBatchInputUpsert {
@@ -307,7 +304,7 @@ pub mod types {
         )]
         pub object_write_trace_id: ::std::option::Option<::std::string::String>,
         ///Property values of the record by name, each a string: the properties the input wrote and a few HubSpot sets itself, such as `hs_object_id`, `createdate` and `lastmodifieddate`.
-        pub properties: ::indexmap::IndexMap<
+        pub properties: crate::OrderedMap<
             ::std::string::String,
             ::std::option::Option<::std::string::String>,
         >,
@@ -315,9 +312,9 @@ pub mod types {
         #[serde(
             rename = "propertiesWithHistory",
             default,
-            skip_serializing_if = ":: indexmap :: IndexMap::is_empty"
+            skip_serializing_if = "crate :: OrderedMap::is_empty"
         )]
-        pub properties_with_history: ::indexmap::IndexMap<
+        pub properties_with_history: crate::OrderedMap<
             ::std::string::String,
             ::std::vec::Vec<ValueWithTimestamp>,
         >,
@@ -351,8 +348,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
         ///Details by name. `objectWriteTraceId` holds the trace id of the failed input.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub context: ::indexmap::IndexMap<
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub context: crate::OrderedMap<
             ::std::string::String,
             ::std::vec::Vec<::std::string::String>,
         >,
@@ -363,8 +360,8 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
         ///Related links, such as documentation.
-        #[serde(default, skip_serializing_if = ":: indexmap :: IndexMap::is_empty")]
-        pub links: ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+        #[serde(default, skip_serializing_if = "crate :: OrderedMap::is_empty")]
+        pub links: crate::OrderedMap<::std::string::String, ::std::string::String>,
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -478,7 +475,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             requested_at: ::std::result::Result<
@@ -523,7 +520,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -627,7 +624,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             num_errors: ::std::result::Result<
@@ -691,7 +688,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -809,7 +806,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::indexmap::IndexMap<
+                crate::OrderedMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -832,7 +829,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -885,7 +882,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<
+                    crate::OrderedMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -952,7 +949,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1056,7 +1053,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::indexmap::IndexMap<
+                crate::OrderedMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1102,7 +1099,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<
+                    crate::OrderedMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1185,7 +1182,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -1215,7 +1212,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1273,7 +1270,7 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
         }
@@ -1327,7 +1324,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1382,14 +1379,14 @@ pub mod types {
                 ::std::string::String,
             >,
             properties: ::std::result::Result<
-                ::indexmap::IndexMap<
+                crate::OrderedMap<
                     ::std::string::String,
                     ::std::option::Option<::std::string::String>,
                 >,
                 ::std::string::String,
             >,
             properties_with_history: ::std::result::Result<
-                ::indexmap::IndexMap<
+                crate::OrderedMap<
                     ::std::string::String,
                     ::std::vec::Vec<super::ValueWithTimestamp>,
                 >,
@@ -1503,7 +1500,7 @@ pub mod types {
             pub fn properties<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<
+                    crate::OrderedMap<
                         ::std::string::String,
                         ::std::option::Option<::std::string::String>,
                     >,
@@ -1520,7 +1517,7 @@ pub mod types {
             pub fn properties_with_history<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<
+                    crate::OrderedMap<
                         ::std::string::String,
                         ::std::vec::Vec<super::ValueWithTimestamp>,
                     >,
@@ -1619,7 +1616,7 @@ pub mod types {
                 ::std::string::String,
             >,
             context: ::std::result::Result<
-                ::indexmap::IndexMap<
+                crate::OrderedMap<
                     ::std::string::String,
                     ::std::vec::Vec<::std::string::String>,
                 >,
@@ -1634,7 +1631,7 @@ pub mod types {
                 ::std::string::String,
             >,
             links: ::std::result::Result<
-                ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                crate::OrderedMap<::std::string::String, ::std::string::String>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -1680,7 +1677,7 @@ pub mod types {
             pub fn context<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<
+                    crate::OrderedMap<
                         ::std::string::String,
                         ::std::vec::Vec<::std::string::String>,
                     >,
@@ -1719,7 +1716,7 @@ pub mod types {
             pub fn links<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::indexmap::IndexMap<::std::string::String, ::std::string::String>,
+                    crate::OrderedMap<::std::string::String, ::std::string::String>,
                 >,
                 T::Error: ::std::fmt::Display,
             {

@@ -67,7 +67,9 @@ fn one_input() -> BatchInputSimplePublicObjectBatchInputUpsert {
             id: "ada@example.com".into(),
             id_property: Some("email".into()),
             object_write_trace_id: Some("t-1".into()),
-            properties: [("firstname".to_owned(), "Ada".to_owned())].into(),
+            properties: [("firstname".to_owned(), "Ada".to_owned())]
+                .into_iter()
+                .collect(),
         }],
     }
 }

@@ -14,7 +14,7 @@ pub fn contacts_batch(first: u64, len: usize) -> BatchInputSimplePublicObjectBat
             id: format!("contact{n}@example.com"),
             id_property: Some("email".to_owned()),
             object_write_trace_id: Some(format!("t{n}")),
-            properties: IndexMap::from([
+            properties: IndexMap::from_iter([
                 ("firstname".to_owned(), format!("First{n}")),
                 ("lastname".to_owned(), format!("Last{n}")),
                 ("city".to_owned(), "Lyon".to_owned()),

@@ -50,7 +50,7 @@ impl Rejection {
     /// 400 `VALIDATION_ERROR` with a message and a context entry.
     pub(crate) fn validation_with_context(message: String, key: &str, values: Vec<String>) -> Self {
         let mut r = Rejection::validation(message);
-        r.body.context = IndexMap::from([(key.to_owned(), values)]);
+        r.body.context = IndexMap::from_iter([(key.to_owned(), values)]);
         r
     }
 

@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use hubspot_crm_api::types::SimplePublicUpsertObject;
-use indexmap::IndexMap;
 
 use crate::schema::ObjectSchema;
 use crate::validation::CheckedInput;
@@ -287,7 +286,7 @@ fn result_for(
         new,
         object_write_trace_id: trace_id,
         properties,
-        properties_with_history: IndexMap::new(),
+        properties_with_history: Default::default(),
         updated_at: record.updated_at,
         url: None,
         warnings: Vec::new(),

@@ -76,7 +76,10 @@ impl InputProblem {
         ErrorDetail {
             code: Some(self.code.to_owned()),
             message: Some(self.message.clone()),
-            context: IndexMap::from([("propertyName".to_owned(), vec![self.property.clone()])]),
+            context: IndexMap::from_iter([(
+                "propertyName".to_owned(),
+                vec![self.property.clone()],
+            )]),
             ..ErrorDetail::default()
         }
     }
@@ -251,7 +254,7 @@ pub(crate) fn check_batch(
                 status: Some("error".to_owned()),
                 category: Some("VALIDATION_ERROR".to_owned()),
                 message: Some(property_values_message(&problems)),
-                context: IndexMap::from([
+                context: IndexMap::from_iter([
                     ("objectWriteTraceId".to_owned(), vec![trace_id]),
                     (
                         "propertyName".to_owned(),

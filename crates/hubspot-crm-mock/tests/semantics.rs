@@ -514,7 +514,9 @@ async fn generated_client_talks_to_the_mock() {
             id: "gen@x.com".into(),
             id_property: Some("email".into()),
             object_write_trace_id: None,
-            properties: [("firstname".to_owned(), "Gen".to_owned())].into(),
+            properties: [("firstname".to_owned(), "Gen".to_owned())]
+                .into_iter()
+                .collect(),
         }],
     };
     let resp = client

@@ -46,7 +46,7 @@ impl UpsertInput {
             id: id.into(),
             id_property: None,
             object_write_trace_id: None,
-            properties: Properties::new(),
+            properties: Properties::default(),
         })
     }
 

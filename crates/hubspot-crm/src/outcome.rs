@@ -145,7 +145,7 @@ impl HubSpotError {
     }
 
     /// HubSpot's `context`: names of what was wrong (`propertyName`, `ids`, ...) to values.
-    pub fn context(&self) -> &indexmap::IndexMap<String, Vec<String>> {
+    pub fn context(&self) -> &hubspot_crm_api::OrderedMap<String, Vec<String>> {
         match self {
             HubSpotError::Input(e) => &e.context,
             HubSpotError::Request(e) => &e.context,

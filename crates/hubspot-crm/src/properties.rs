@@ -2,8 +2,9 @@
 //! in the order they were set.
 //!
 //! It is the map type of the generated `SimplePublicObjectBatchInputUpsert::properties`
-//! (`xtask/src/generate.rs` asks progenitor for `indexmap::IndexMap`), so an input is sent
-//! without being converted, and the same inputs always give the same request bytes.
+//! (`xtask/src/generate.rs` asks progenitor for [`hubspot_crm_api::OrderedMap`], an
+//! `indexmap::IndexMap` hashed with foldhash), so an input is sent without being converted, and
+//! the same inputs always give the same request bytes.
 
 /// The properties of an input: name → value, in the order each name was first set. Setting a
 /// name again replaces its value in place.
@@ -19,4 +20,4 @@
 /// let pairs: Vec<(&str, &str)> = props.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
 /// assert_eq!(pairs, [("firstname", "Augusta"), ("age", "36")]);
 /// ```
-pub type Properties = indexmap::IndexMap<String, String>;
+pub type Properties = hubspot_crm_api::OrderedMap<String, String>;
