@@ -6,6 +6,7 @@
 //! hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 //! hubspot-bench measure-rss OUT_FILE PROGRAM [ARGS...]
 //! hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]
+//! hubspot-bench codec-floor BASE_URL RECORDS PREFIX
 //! ```
 //!
 //! The first form runs the scenarios and writes a JSON report (to `--json`, else stdout);
@@ -13,7 +14,9 @@
 //! lost, a request unanswered), or 1 on an error. The second form is the mock process the
 //! scenarios start: see [`mock_proc`]. The third runs a program and writes its peak RSS: see
 //! [`usage::measure_main`]. The fourth is the library contender of the peers scenario, in a
-//! process of its own: see [`client_run::lib_main`].
+//! process of its own: see [`client_run::lib_main`]. The fifth measures what the generated
+//! types alone cost for the same records, the floor under any client of them: see
+//! [`codec_floor`].
 
 /// The allocator hubspot-upsert ships with (the `mimalloc` feature, on by default), so that
 /// the library contender runs as the CLI does; `--no-default-features` measures the system's.
@@ -22,6 +25,7 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod client_run;
+mod codec_floor;
 mod cpus;
 mod mock_proc;
 mod params;
@@ -60,6 +64,8 @@ fn main() -> ExitCode {
         serve::main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.first().map(String::as_str) == Some("upsert-lib") {
         client_run::lib_main(&args[1..]).map(|()| ExitCode::SUCCESS)
+    } else if args.first().map(String::as_str) == Some("codec-floor") {
+        codec_floor::main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.first().map(String::as_str) == Some("measure-rss") {
         usage::measure_main(&args[1..]).map(|()| ExitCode::SUCCESS)
     } else if args.iter().any(|a| a == "--help" || a == "-h") {

@@ -33,6 +33,17 @@ pub fn http_client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// A POST of `body` to `url` with the headers the client's requests carry.
+fn post(client: &reqwest::Client, url: &str, auth: &str, body: Bytes) -> reqwest::RequestBuilder {
+    client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(reqwest::header::AUTHORIZATION, auth)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header("api-version", API_VERSION)
+        .body(body)
+}
+
 /// POSTs every body to `url` with at most `concurrency` requests in flight.
 pub async fn run(
     client: &reqwest::Client,
@@ -45,13 +56,7 @@ pub async fn run(
     let start = Instant::now();
     let results: Vec<bool> = futures::stream::iter(bodies.iter().cloned())
         .map(|body| {
-            let request = client
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(reqwest::header::AUTHORIZATION, auth.as_str())
-                .header(reqwest::header::ACCEPT, "application/json")
-                .header("api-version", API_VERSION)
-                .body(body);
+            let request = post(client, url, &auth, body);
             async move {
                 match request.send().await {
                     Ok(response) => {
@@ -73,4 +78,28 @@ pub async fn run(
         ok_requests,
         failed_requests: results.len() as u64 - ok_requests,
     }
+}
+
+/// POSTs every body to `url`, one at a time, and returns each answer's body in the order of
+/// `bodies`.
+///
+/// # Errors
+/// The first request that fails in transport or is answered anything but 200 or 207.
+pub async fn answers(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    bodies: &[Bytes],
+) -> anyhow::Result<Vec<Bytes>> {
+    let auth = format!("Bearer {token}");
+    let mut answers = Vec::with_capacity(bodies.len());
+    for (i, body) in bodies.iter().enumerate() {
+        let response = post(client, url, &auth, body.clone()).send().await?;
+        let status = response.status().as_u16();
+        if status != 200 && status != 207 {
+            anyhow::bail!("request {i} of {} was answered {status}", bodies.len());
+        }
+        answers.push(response.bytes().await?);
+    }
+    Ok(answers)
 }

@@ -47,7 +47,7 @@ pub fn client_input(prefix: &str, i: u64) -> hubspot_crm::UpsertInput {
 }
 
 /// The run tag in the raw bodies' trace ids: eight hex digits, as in the client's.
-const RAW_RUN_TAG: &str = "0badcafe";
+pub(crate) const RAW_RUN_TAG: &str = "0badcafe";
 
 /// Request bodies for records `0..count`, serialized ahead of time, `BATCH_SIZE` inputs each:
 /// the bytes the client sends for the same records (same field order, properties in the order

@@ -65,7 +65,7 @@
 //! The generated client and its types are re-exported as [`api`]; [`Client::api`] hands out an
 //! authenticated generated client for single calls.
 //!
-//! # CPU and the allocator
+//! # CPU, the allocator and the runtime
 //! A record costs a few dozen small allocations: its properties, the copy each attempt sends,
 //! and the record HubSpot echoes back (decoded into the generated types). Most of a bulk run's
 //! CPU is that, JSON, and the echoed dates. This crate sets no global allocator, since that is
@@ -74,7 +74,14 @@
 //! [mimalloc](https://crates.io/crates/mimalloc); a program that loads many records can do the
 //! same with two lines (`#[global_allocator] static GLOBAL: mimalloc::MiMalloc =
 //! mimalloc::MiMalloc;`). Build inputs from owned `String`s where you have them:
-//! [`UpsertInput::property`] moves them in instead of copying. Figures: `BENCHMARKS.md`.
+//! [`UpsertInput::property`] moves them in instead of copying.
+//!
+//! A bulk run works on any tokio runtime. At HubSpot's ceiling it needs a few percent of one
+//! core, so a load that does nothing else gains nothing from more worker threads and pays for
+//! them: on a multi-threaded runtime the run's task, the connections and your loop wake each
+//! other across threads, which cost about a fifth more CPU per record than
+//! `#[tokio::main(flavor = "current_thread")]` in the benchmarks (the CLI runs on one thread).
+//! Figures: `BENCHMARKS.md`.
 
 #![warn(missing_docs)]
 

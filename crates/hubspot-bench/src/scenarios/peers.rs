@@ -11,6 +11,12 @@
 //! wall records/s, peak RSS; the ratios of CPU per record of ours over each SDK's, per
 //! repetition (the turns of one repetition run back to back).
 //!
+//! Beside them, the floor (`hubspot-bench codec-floor`, see [`crate::codec_floor`]): the CPU
+//! that the generated types alone cost for the same records (build, encode, decode) and that
+//! the HTTP alone costs (pre-encoded bodies sent, answers read), with their sum over each SDK's
+//! CPU per record: the least any client of the generated types can reach, reported so that
+//! the targets can be read against it.
+//!
 //! A second row runs each contender against a mock that enforces the professional plan's
 //! window, with the retries each offers switched on (the Node SDK's `numberOfApiCallRetries`
 //! at its maximum of 6; the Python SDK's default `max_retries` of 2; ours by default), and
@@ -51,6 +57,8 @@ enum Contender {
     Lib,
     Cli(PathBuf),
     Peer(Peer),
+    /// The generated types and the HTTP alone: not a client, a floor under ours.
+    Floor,
 }
 
 impl Contender {
@@ -59,8 +67,19 @@ impl Contender {
             Contender::Lib => "hubspot-crm",
             Contender::Cli(_) => "hubspot-upsert",
             Contender::Peer(p) => p.name,
+            Contender::Floor => FLOOR,
         }
     }
+}
+
+const FLOOR: &str = "generated types alone";
+
+/// The floor's own figures, from its JSON line: CPU µs per record of the generated types'
+/// work and of the HTTP.
+fn floor_figures(stdout: &str, n: u64) -> Option<(f64, f64)> {
+    let line: serde_json::Value = serde_json::from_str(stdout.trim()).ok()?;
+    let per_record = |key: &str| Some(line.get(key)?.as_f64()? / n.max(1) as f64);
+    Some((per_record("cpu_us")?, per_record("http_cpu_us")?))
 }
 
 /// What one turn measured.
@@ -77,7 +96,7 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         .cli
         .clone()
         .ok_or_else(|| anyhow!("no --cli given: the hubspot-upsert binary is needed"))?;
-    let mut contenders = vec![Contender::Lib, Contender::Cli(cli)];
+    let mut contenders = vec![Contender::Lib, Contender::Cli(cli), Contender::Floor];
     let mut installed = Vec::new();
     if p.peers_sdks {
         let target = std::env::var_os("CARGO_TARGET_DIR")
@@ -110,7 +129,9 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             "contenders {:?} (SDKs: {:?}), each a child process measured by wait4; {n} records \
              per turn in batches of 100, {CONCURRENCY} requests in flight, {} repetitions in \
              rotating order, one unlimited mock in its own process, records created by an \
-             untimed pass first. Limited row: {limited_n} records per contender into a fresh \
+             untimed pass first; ours on a current-thread runtime; the floor ({FLOOR}: \
+             build, encode, decode on one thread, and the HTTP alone, one request in flight) \
+             reports its own CPU time of each part. Limited row: {limited_n} records per contender into a fresh \
              mock enforcing {max} requests per {} ms, retries on (Node SDK \
              numberOfApiCallRetries {NODE_RETRIES}, Python SDK max_retries {PYTHON_RETRIES}, \
              ours by default)",
@@ -138,6 +159,9 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     let mut cpu: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut speed: Vec<Vec<f64>> = vec![Vec::new(); k];
     let mut rss: Vec<Vec<f64>> = vec![Vec::new(); k];
+    // The floor's two parts, per repetition.
+    let mut floor_codec = Vec::new();
+    let mut floor_http = Vec::new();
     for rep in 0..p.peers_reps {
         for step in 0..k {
             let idx = (step + rep) % k;
@@ -159,6 +183,20 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
                 written == n,
                 format!("rep {rep}: mock wrote {written} of {n}"),
             );
+            if let Contender::Floor = contenders[idx] {
+                let figures = floor_figures(&turn.stdout, n);
+                ctx.report.check(
+                    SCENARIO,
+                    &format!("{FLOOR}: said what it measured"),
+                    figures.is_some(),
+                    format!("rep {rep}: said {}", turn.stdout.trim()),
+                );
+                let (codec, http) = figures.unwrap_or((f64::NAN, f64::NAN));
+                floor_codec.push(codec);
+                floor_http.push(http);
+                cpu[idx].push(codec + http);
+                continue;
+            }
             cpu[idx].push(turn.usage.cpu_time.as_secs_f64() * 1e6 / n as f64);
             speed[idx].push(rate(n, turn.elapsed));
             rss[idx].push(turn.usage.peak_rss_bytes as f64 / (1024.0 * 1024.0));
@@ -167,6 +205,23 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
     drop(mock);
     for (idx, c) in contenders.iter().enumerate() {
         let name = c.name();
+        if let Contender::Floor = c {
+            ctx.report.figure(Figure::new(
+                SCENARIO,
+                format!("{FLOOR}: CPU per record of building, encoding and decoding"),
+                "µs",
+                floor_codec.clone(),
+                Target::None,
+            ));
+            ctx.report.figure(Figure::new(
+                SCENARIO,
+                "HTTP alone: CPU per record (bodies encoded beforehand, answers read, 1 in flight)",
+                "µs",
+                floor_http.clone(),
+                Target::None,
+            ));
+            continue;
+        }
         ctx.report.figure(Figure::new(
             SCENARIO,
             format!("{name}: CPU per record (whole process)"),
@@ -209,10 +264,23 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
             Target::AtMost(target),
         ));
     }
+    for theirs in ["Node SDK", "Python SDK"] {
+        let (Some(a), Some(b)) = (find(FLOOR), find(theirs)) else {
+            continue;
+        };
+        let samples: Vec<f64> = cpu[a].iter().zip(&cpu[b]).map(|(x, y)| x / y).collect();
+        ctx.report.figure(Figure::new(
+            SCENARIO,
+            format!("CPU per record, floor ({FLOOR} + HTTP alone) / {theirs} (per repetition)"),
+            "ratio",
+            samples,
+            Target::None,
+        ));
+    }
 
     // The limited row: each contender alone against the plan's window, retries on.
     let limited_file = ndjson(&ctx.data_dir, "peerq", limited_n)?;
-    for c in &contenders {
+    for c in contenders.iter().filter(|c| !matches!(c, Contender::Floor)) {
         let mut mock = MockProcess::spawn(
             &ctx.exe,
             MockSetup {
@@ -354,6 +422,13 @@ fn run_turn(
                 .args(["-t", records::OBJECT_TYPE, "-i", records::ID_PROPERTY])
                 .arg(file);
         }
+        Contender::Floor => {
+            cmd.arg(&ctx.exe)
+                .arg("codec-floor")
+                .arg(base_url)
+                .arg(n.to_string())
+                .arg(prefix);
+        }
         Contender::Peer(peer) => {
             let retries = match (limit, peer.name) {
                 (None, _) => 0,
@@ -397,4 +472,17 @@ fn run_turn(
         elapsed,
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floor_figures;
+
+    #[test]
+    fn the_floor_line_gives_cpu_per_record_of_each_part() {
+        let line = r#"{"records_ok":200,"records_failed":0,"cpu_us":1000,"http_cpu_us":300}"#;
+        assert_eq!(floor_figures(line, 200), Some((5.0, 1.5)));
+        assert_eq!(floor_figures(r#"{"records_ok":200}"#, 200), None);
+        assert_eq!(floor_figures("not json", 200), None);
+    }
 }
