@@ -131,8 +131,8 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
              rotating order, one unlimited mock in its own process, records created by an \
              untimed pass first; ours on a current-thread runtime; the floor ({FLOOR}: \
              build, encode, decode on one thread, and the HTTP alone, one request in flight) \
-             reports its own CPU time of each part. Limited row: {limited_n} records per contender into a fresh \
-             mock enforcing {max} requests per {} ms, retries on (Node SDK \
+             reports its own CPU time of each part. Limited row: {limited_n} records per \
+             contender into a fresh mock enforcing {max} requests per {} ms, retries on (Node SDK \
              numberOfApiCallRetries {NODE_RETRIES}, Python SDK max_retries {PYTHON_RETRIES}, \
              ours by default)",
             contenders.iter().map(Contender::name).collect::<Vec<_>>(),
