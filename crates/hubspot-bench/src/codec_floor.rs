@@ -32,7 +32,7 @@ use hubspot_crm::types::{
 
 use crate::records::{self, BATCH_SIZE, ID_PROPERTY};
 use crate::usage::process_cpu_time;
-use crate::{client_run, raw};
+use crate::{client_run, mock_proc, raw};
 
 /// Runs `hubspot-bench codec-floor BASE_URL RECORDS PREFIX`.
 pub fn main(args: &[String]) -> anyhow::Result<()> {
@@ -40,11 +40,7 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         anyhow::bail!("usage: hubspot-bench codec-floor BASE_URL RECORDS PREFIX");
     };
     let n: u64 = n.parse().context("RECORDS")?;
-    let url = format!(
-        "{}/crm/objects/2026-03/{}/batch/upsert",
-        base_url.trim_end_matches('/'),
-        records::OBJECT_TYPE
-    );
+    let url = mock_proc::upsert_url(base_url, records::OBJECT_TYPE);
     let bodies = records::raw_bodies(prefix, n);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -127,10 +127,7 @@ impl MockProcess {
 
     /// The batch upsert URL for `object_type`.
     pub fn upsert_url(&self, object_type: &str) -> String {
-        format!(
-            "{}/crm/objects/2026-03/{object_type}/batch/upsert",
-            self.base_url
-        )
+        upsert_url(&self.base_url, object_type)
     }
 
     /// Asks the mock for its CPU time and counters.
@@ -159,4 +156,9 @@ impl Drop for MockProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The batch upsert URL for `object_type` of the mock at `base_url` (no trailing `/`).
+pub fn upsert_url(base_url: &str, object_type: &str) -> String {
+    format!("{base_url}/crm/objects/2026-03/{object_type}/batch/upsert")
 }

@@ -245,36 +245,47 @@ pub fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         ));
     }
     let find = |name: &str| contenders.iter().position(|c| c.name() == name);
+    let floor_sum = format!("floor ({FLOOR} + HTTP alone)");
     let ratios = [
-        ("hubspot-crm", "Node SDK", TARGET_LIB_OVER_NODE),
-        ("hubspot-crm", "Python SDK", TARGET_LIB_OVER_PYTHON),
-        ("hubspot-upsert", "Node SDK", TARGET_CLI_OVER_NODE),
-        ("hubspot-upsert", "Python SDK", TARGET_CLI_OVER_PYTHON),
+        (
+            "hubspot-crm",
+            "hubspot-crm",
+            "Node SDK",
+            Target::AtMost(TARGET_LIB_OVER_NODE),
+        ),
+        (
+            "hubspot-crm",
+            "hubspot-crm",
+            "Python SDK",
+            Target::AtMost(TARGET_LIB_OVER_PYTHON),
+        ),
+        (
+            "hubspot-upsert",
+            "hubspot-upsert",
+            "Node SDK",
+            Target::AtMost(TARGET_CLI_OVER_NODE),
+        ),
+        (
+            "hubspot-upsert",
+            "hubspot-upsert",
+            "Python SDK",
+            Target::AtMost(TARGET_CLI_OVER_PYTHON),
+        ),
+        // Reported, so that the targets can be read against what no client can go below.
+        (FLOOR, floor_sum.as_str(), "Node SDK", Target::None),
+        (FLOOR, floor_sum.as_str(), "Python SDK", Target::None),
     ];
-    for (ours, theirs, target) in ratios {
+    for (ours, label, theirs, target) in ratios {
         let (Some(a), Some(b)) = (find(ours), find(theirs)) else {
             continue;
         };
         let samples: Vec<f64> = cpu[a].iter().zip(&cpu[b]).map(|(x, y)| x / y).collect();
         ctx.report.figure(Figure::new(
             SCENARIO,
-            format!("CPU per record, {ours} / {theirs} (per repetition)"),
+            format!("CPU per record, {label} / {theirs} (per repetition)"),
             "ratio",
             samples,
-            Target::AtMost(target),
-        ));
-    }
-    for theirs in ["Node SDK", "Python SDK"] {
-        let (Some(a), Some(b)) = (find(FLOOR), find(theirs)) else {
-            continue;
-        };
-        let samples: Vec<f64> = cpu[a].iter().zip(&cpu[b]).map(|(x, y)| x / y).collect();
-        ctx.report.figure(Figure::new(
-            SCENARIO,
-            format!("CPU per record, floor ({FLOOR} + HTTP alone) / {theirs} (per repetition)"),
-            "ratio",
-            samples,
-            Target::None,
+            target,
         ));
     }
 
