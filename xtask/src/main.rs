@@ -8,7 +8,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
-  generate            regenerate crates/hubspot-crm-api/src/generated.rs from the spec
+  generate            regenerate crates/hubspot-crm-api/src/v<version>.rs from each spec in openapi/
   generate --check    write nothing; fail with a diff when the committed output is stale
   diff [--base REV] [--format markdown|text] [--deny-breaking]
                       report what changed in the API between the spec at git revision REV
@@ -80,7 +80,9 @@ fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
     let root = xtask::workspace_root();
     match generate::run(&root, check)? {
         Outcome::UpToDate => {
-            println!("{} is up to date", generate::GENERATED_FILE);
+            for version in generate::VERSIONS {
+                println!("{} is up to date", version.generated);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Written(paths) => {

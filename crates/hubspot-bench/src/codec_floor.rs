@@ -13,7 +13,7 @@
 //!   id shaped as the client's), as `hubspot-crm`'s builders do;
 //! - encode the generated request body with `serde_json::to_vec`, as
 //!   `reqwest::RequestBuilder::json` does inside the generated `send()`;
-//! - decode the answer into the generated `BatchResponseSimplePublicUpsertObjectWithErrors`
+//! - decode the answer into the generated `BatchResponseSimplePublicUpsertObject`
 //!   with `serde_json::from_slice`, as progenitor's `ResponseValue::from_response` does;
 //! - drop both.
 //!
@@ -25,8 +25,8 @@
 use std::hint::black_box;
 
 use anyhow::Context;
-use hubspot_crm::types::{
-    BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObjectWithErrors,
+use hubspot_crm::api::v2026_09::types::{
+    BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObject,
     SimplePublicObjectBatchInputUpsert,
 };
 
@@ -63,9 +63,8 @@ pub fn main(args: &[String]) -> anyhow::Result<()> {
         };
         let bytes = serde_json::to_vec(&body).context("encoding a request body")?;
         black_box(&bytes);
-        let response: BatchResponseSimplePublicUpsertObjectWithErrors =
-            serde_json::from_slice(answer)
-                .with_context(|| format!("decoding the answer to batch {batch}"))?;
+        let response: BatchResponseSimplePublicUpsertObject = serde_json::from_slice(answer)
+            .with_context(|| format!("decoding the answer to batch {batch}"))?;
         decoded += response.results.len() as u64;
         black_box(&response);
     }

@@ -1,5 +1,6 @@
-//! The generated [`Client`]'s inner state and its [`ClientHooks`]: the only hand-written code
-//! the generated client runs.
+//! The generated clients' inner state and their [`ClientHooks`]: the only hand-written code
+//! the generated clients run. Every version's `Client` (`v2026_03::Client`,
+//! `v2026_09::Client`) has the same [`Inner`] and the same hooks.
 //!
 //! `xtask/src/generate.rs` names [`Inner`] as progenitor's inner type and asks for hooks the
 //! crate must supply (`HooksMode::Expected`); every generated operation then calls, in order:
@@ -20,8 +21,6 @@ use futures::future::BoxFuture;
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
-
-use crate::Client;
 
 /// Supplies the `Authorization` header value of each request (for example `Bearer <token>`,
 /// marked sensitive), and may refresh it between requests.
@@ -97,11 +96,12 @@ impl LastResponse {
     }
 }
 
-/// The generated [`Client`]'s inner state: how it authorizes, sends and records. Cheap to
+/// A generated `Client`'s inner state: how it authorizes, sends and records. Cheap to
 /// clone; its `Debug` never shows a token.
 ///
 /// ```
-/// use hubspot_crm_api::{Client, Inner, LastResponse};
+/// use hubspot_crm_api::v2026_09::Client;
+/// use hubspot_crm_api::{Inner, LastResponse};
 /// use reqwest::header::HeaderValue;
 /// let mut token = HeaderValue::from_static("Bearer pat-na1-example");
 /// token.set_sensitive(true);
@@ -167,44 +167,54 @@ impl fmt::Debug for Inner {
     }
 }
 
-impl ClientHooks<Inner> for Client {
-    async fn pre<E>(
-        &self,
-        request: &mut reqwest::Request,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        let value = match &self.inner().auth {
-            Auth::None => return Ok(()),
-            Auth::Fixed(value) => value.clone(),
-            Auth::Source(source) => {
-                let mut value = source.authorization().await.map_err(Error::Custom)?;
-                value.set_sensitive(true);
-                value
+/// Implements the hooks for one version's generated `Client`. A blanket impl over
+/// `ClientInfo<Inner>` is not allowed by the orphan rule (`ClientHooks` is progenitor's), so each
+/// version's client names itself here.
+macro_rules! hooks_for {
+    ($client:ty) => {
+        impl ClientHooks<Inner> for $client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                _info: &OperationInfo,
+            ) -> Result<(), Error<E>> {
+                let value = match &self.inner().auth {
+                    Auth::None => return Ok(()),
+                    Auth::Fixed(value) => value.clone(),
+                    Auth::Source(source) => {
+                        let mut value = source.authorization().await.map_err(Error::Custom)?;
+                        value.set_sensitive(true);
+                        value
+                    }
+                };
+                request.headers_mut().insert(AUTHORIZATION, value);
+                Ok(())
             }
-        };
-        request.headers_mut().insert(AUTHORIZATION, value);
-        Ok(())
-    }
 
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), Error<E>> {
-        if let (Some(record), Ok(response)) = (&self.inner().last_response, result) {
-            record.record(response);
-        }
-        Ok(())
-    }
+            async fn post<E>(
+                &self,
+                result: &reqwest::Result<reqwest::Response>,
+                _info: &OperationInfo,
+            ) -> Result<(), Error<E>> {
+                if let (Some(record), Ok(response)) = (&self.inner().last_response, result) {
+                    record.record(response);
+                }
+                Ok(())
+            }
 
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        match &self.inner().exec {
-            Some(exec) => exec.exec(request).await,
-            None => self.client().execute(request).await,
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                _info: &OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                match &self.inner().exec {
+                    Some(exec) => exec.exec(request).await,
+                    None => self.client().execute(request).await,
+                }
+            }
         }
-    }
+    };
 }
+
+hooks_for!(crate::v2026_03::Client);
+hooks_for!(crate::v2026_09::Client);

@@ -2,18 +2,32 @@
 //!
 //! # What is generated and what is not
 //!
-//! `generated` is written by progenitor from `openapi/crm-objects-batch-upsert-2026-03.json`
-//! (read through the overlay beside it) by `cargo xtask generate`; nobody edits it by hand. The
-//! one hand-written module, [`hooks`], is the generated client's inner state ([`Inner`]: how it
-//! authorizes, sends and records responses) and its `ClientHooks`; beside it, this file names
-//! [`OrderedMap`], the map type the generated code is asked to use.
+//! One module per API version, each written by progenitor from that version's spec in
+//! `openapi/` (read through the overlays beside it) by `cargo xtask generate`; nobody edits
+//! them by hand, and each names its inputs' SHA-256 in its header:
+//! - [`v2026_09`]: HubSpot's current version, `POST /crm/objects/2026-09/{objectType}/batch/upsert`.
+//! - [`v2026_03`]: the previous one, supported by HubSpot until about September 2027.
+//!
+//! Each module has its own `Client` and `types`: a type that is the same in both versions is
+//! still two Rust types, so that what a version's spec says is what its module compiles to.
+//!
+//! The one hand-written module, [`hooks`], is the generated clients' inner state ([`Inner`]: how
+//! they authorize, send and record responses) and their `ClientHooks`; beside it, this file
+//! names [`OrderedMap`], the map type the generated code is asked to use.
 
+/// HubSpot's CRM objects API version 2026-03: `POST /crm/objects/2026-03/{objectType}/batch/upsert`.
+/// A partial success is a 207 whose body carries `errors`; results carry `warnings`.
 #[rustfmt::skip]
 #[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, unreachable_patterns, dead_code)]
-mod generated;
+pub mod v2026_03;
+/// HubSpot's CRM objects API version 2026-09, its current version:
+/// `POST /crm/objects/2026-09/{objectType}/batch/upsert`. A partial success is a 200 whose body
+/// carries `errors` and `numErrors`; results have no `warnings`.
+#[rustfmt::skip]
+#[allow(clippy::all, clippy::pedantic, missing_docs, unused_imports, unreachable_patterns, dead_code)]
+pub mod v2026_09;
 pub mod hooks;
 
-pub use generated::*;
 pub use hooks::{Exec, Inner, LastResponse, ResponseHead, TokenSource};
 
 /// Every JSON object of string keys in the generated types (`properties`, `links`, `context`):

@@ -2,7 +2,7 @@
 //! published schema. Each test asserts decoded values, not only that decoding succeeded.
 
 use chrono::{TimeZone, Timelike, Utc};
-use hubspot_crm_api::types::{BatchResponseSimplePublicUpsertObjectWithErrors, Error};
+use hubspot_crm_api::v2026_03::types::{BatchResponseSimplePublicUpsertObjectWithErrors, Error};
 
 fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -5,10 +5,11 @@
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
-use hubspot_crm_api::types::{
+use hubspot_crm_api::v2026_09::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
 };
-use hubspot_crm_api::{Client, Error, Exec, Inner, LastResponse, TokenSource};
+use hubspot_crm_api::v2026_09::{Client, Error};
+use hubspot_crm_api::{Exec, Inner, LastResponse, TokenSource};
 use reqwest::header::{AUTHORIZATION, HeaderValue};
 
 /// Answers every request with `status`, `body` and a `retry-after`, keeping what it was sent.

@@ -1,10 +1,11 @@
 //! The generated `Client` sends the request HubSpot expects and maps each status to the right
 //! side of its result, against a one-shot HTTP responder on 127.0.0.1.
 
-use hubspot_crm_api::types::{
+use hubspot_crm_api::Inner;
+use hubspot_crm_api::v2026_09::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
 };
-use hubspot_crm_api::{Client, Error, Inner};
+use hubspot_crm_api::v2026_09::{Client, Error};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 

@@ -40,6 +40,8 @@ impl Counters {
 pub struct RequestRecord {
     /// Position in arrival order, from 0; the index fault plans use.
     pub index: u64,
+    /// The API version of the path the request was sent to.
+    pub api_version: crate::ApiVersion,
     /// The `objectType` of the path, as sent.
     pub object_type: String,
     /// The status answered, or `None` when the connection was closed before a status line.

@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use hubspot_crm_api::types::{
+use hubspot_crm_api::v2026_09::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
 };
 

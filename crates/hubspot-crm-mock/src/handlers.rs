@@ -1,5 +1,6 @@
-//! The HTTP routes: batch upsert (on the 2026-03 and v3 paths), the mock-only read-back route,
-//! and a HubSpot-shaped 404 for everything else.
+//! The HTTP routes: batch upsert (on the 2026-09, 2026-03 and v3 paths, each answering in its
+//! version's shape), the mock-only read-back route, and a HubSpot-shaped 404 for everything
+//! else.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,6 +18,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::activity::RequestRecord;
+use crate::api_version::ApiVersion;
 use crate::connection::ConnHandle;
 use crate::faults::Fault;
 use crate::hubspot_errors::Rejection;
@@ -25,17 +27,20 @@ use crate::responses;
 use crate::server::App;
 use crate::validation::check_batch;
 
+/// The batch upsert path of API version 2026-09, HubSpot's current version.
+pub const UPSERT_PATH: &str = "/crm/objects/2026-09/{objectType}/batch/upsert";
 /// The batch upsert path of API version 2026-03.
-pub const UPSERT_PATH: &str = "/crm/objects/2026-03/{objectType}/batch/upsert";
-/// The same operation on the v3 path.
+pub const UPSERT_PATH_2026_03: &str = "/crm/objects/2026-03/{objectType}/batch/upsert";
+/// The same operation on the v3 path (the 2026-03 schema).
 pub const UPSERT_PATH_V3: &str = "/crm/v3/objects/{objectType}/batch/upsert";
 /// The mock-only read-back route: the stored records of an object type as JSON.
 pub const MOCK_RECORDS_PATH: &str = "/__mock/objects/{objectType}";
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route(UPSERT_PATH, post(batch_upsert))
-        .route(UPSERT_PATH_V3, post(batch_upsert))
+        .route(UPSERT_PATH, post(batch_upsert_2026_09))
+        .route(UPSERT_PATH_2026_03, post(batch_upsert_2026_03))
+        .route(UPSERT_PATH_V3, post(batch_upsert_v3))
         .route(MOCK_RECORDS_PATH, get(mock_records))
         .fallback(not_found)
         .with_state(app)
@@ -124,7 +129,38 @@ async fn pause_until(shutdown: &watch::Receiver<bool>, deadline: Instant) {
     }
 }
 
+async fn batch_upsert_2026_09(
+    state: State<Arc<App>>,
+    conn: ConnectInfo<ConnHandle>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    batch_upsert(ApiVersion::V2026_09, state, conn, path, headers, body).await
+}
+
+async fn batch_upsert_2026_03(
+    state: State<Arc<App>>,
+    conn: ConnectInfo<ConnHandle>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    batch_upsert(ApiVersion::V2026_03, state, conn, path, headers, body).await
+}
+
+async fn batch_upsert_v3(
+    state: State<Arc<App>>,
+    conn: ConnectInfo<ConnHandle>,
+    path: Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    batch_upsert(ApiVersion::V3, state, conn, path, headers, body).await
+}
+
 async fn batch_upsert(
+    version: ApiVersion,
     State(app): State<Arc<App>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     Path(object_type): Path<String>,
@@ -139,6 +175,7 @@ async fn batch_upsert(
         app: Arc::clone(&app),
         entry: RequestRecord {
             index,
+            api_version: version,
             object_type,
             status: None,
             inputs: 0,
@@ -168,9 +205,10 @@ async fn batch_upsert(
     }
     tracing::info!(
         target: "hubspot_crm_mock::request",
-        "#{} {} POST {} -> {} inputs={} created={} updated={} applied={} fault={} {}ms",
+        "#{} {} POST {} {} -> {} inputs={} created={} updated={} applied={} fault={} {}ms",
         entry.index,
         conn.peer,
+        entry.api_version,
         entry.object_type,
         entry.status.map_or_else(|| "closed".to_owned(), |s| s.to_string()),
         entry.inputs,
@@ -296,7 +334,8 @@ async fn upsert(
     entry.created = applied.created;
     entry.updated = applied.updated;
     let results = responses::reorder(applied.results, config.seed, entry.index);
-    let (status, body) = responses::success_body(results, checked.failed, started_at);
+    let (status, body) =
+        responses::success_body(entry.api_version, results, checked.failed, started_at);
 
     match fault {
         Some(Fault::AfterApply(inner)) => {

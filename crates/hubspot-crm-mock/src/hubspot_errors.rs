@@ -4,7 +4,7 @@
 //! `correlationId` and `message`.
 
 use http::StatusCode;
-use hubspot_crm_api::types::Error as ErrorBody;
+use hubspot_crm_api::v2026_03::types::Error as ErrorBody;
 use indexmap::IndexMap;
 
 /// The portal id the mock pretends to be, quoted in messages that name one.

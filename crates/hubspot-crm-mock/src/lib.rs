@@ -48,8 +48,9 @@
 //! 8. Per-input rules (an unknown property, an invalid email, a value its typed property refuses:
 //!    `READ_ONLY_VALUE`, `INVALID_INTEGER`, `INVALID_FLOAT`, `INVALID_BOOLEAN`, `INVALID_DATE`,
 //!    `INVALID_DATETIME`, `INVALID_OPTION`, see [`property_values`]): when every failed input has an
-//!    `objectWriteTraceId`, the valid inputs are applied and the answer is 207 with one
-//!    `StandardError` per failed input (`context.objectWriteTraceId`); otherwise the whole
+//!    `objectWriteTraceId`, the valid inputs are applied and the answer (on 2026-03 and v3) is
+//!    207 with one `StandardError` per failed input (`context.objectWriteTraceId`), or (on
+//!    2026-09) 200 with the same errors in `errors` and their count in `numErrors`; otherwise the whole
 //!    batch fails with 400 and nothing is applied.
 //!    A body without `inputs`, or with `inputs: []`, is answered 200 `COMPLETE` with no
 //!    results, as HubSpot does.
@@ -63,8 +64,14 @@
 //!    `hs_object_id`, `createdate` and `lastmodifieddate`, every value a string.
 //! 10. A fault that strikes after applying ([`Fault::AfterApply`], [`Fault::TruncatedBody`]).
 //!
-//! Response bodies are built from the generated types of `hubspot-crm-api`, and stay within
-//! HubSpot's published schema (the spec in `openapi/`, not the overlay the client reads it
+//! The operation is served on three paths, each answering in its version's shape
+//! ([`ApiVersion`]): `/crm/objects/2026-09/...` ([`UPSERT_PATH`], HubSpot's current version),
+//! `/crm/objects/2026-03/...` ([`UPSERT_PATH_2026_03`]) and `/crm/v3/objects/...`
+//! ([`UPSERT_PATH_V3`], the 2026-03 schema). They share one store and one rate limit, as
+//! HubSpot's paths share one account.
+//!
+//! Response bodies are built from the generated types of `hubspot-crm-api` (each version's
+//! own), and stay within HubSpot's published schema (the spec in `openapi/`, not the overlay the client reads it
 //! through): every required field, string property values, a `category` on every error.
 //! `tests/published_schema.rs` checks each response class against it.
 //! `GET /__mock/objects/{objectType}` returns the stored records as JSON (mock-only).
@@ -72,6 +79,7 @@
 #![warn(missing_docs)]
 
 mod activity;
+mod api_version;
 pub mod bench;
 pub mod cli;
 mod config;
@@ -89,13 +97,14 @@ mod store;
 mod validation;
 
 pub use activity::{Counters, RequestRecord};
+pub use api_version::ApiVersion;
 pub use config::{
     DEFAULT_DRAIN_LIMIT_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_STALL, HUBSPOT_WINDOW, MockConfig,
     Plan, RateLimit,
 };
 pub use error::MockError;
 pub use faults::{DEFAULT_MIGRATION_RETRY_AFTER_SECS, Fault, FaultPlan, FaultSpecError};
-pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_V3};
+pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_2026_03, UPSERT_PATH_V3};
 pub use hubspot_errors::MOCK_PORTAL_ID;
 pub use property_values::{
     DefinitionsError, PropertyDefinitions, TypedProperty, ValueRefusal, ValueType,

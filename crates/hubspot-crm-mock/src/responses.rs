@@ -1,4 +1,5 @@
-//! Turning outcomes into HTTP responses: success bodies (200, 207) from the generated types,
+//! Turning outcomes into HTTP responses: success bodies (200, 207) from the generated types of
+//! the version the request was sent to,
 //! error bodies, the rate-limit headers, result ordering, and the corrupted bodies of the
 //! truncated-body and malformed-JSON faults.
 
@@ -9,11 +10,13 @@ use chrono::{DateTime, SubsecRound, Utc};
 use futures::StreamExt;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use hubspot_crm_api::types::{
+use hubspot_crm_api::v2026_03::types::{
     BatchResponseSimplePublicUpsertObject, BatchResponseSimplePublicUpsertObjectWithErrors,
     SimplePublicUpsertObject, StandardError,
 };
+use hubspot_crm_api::v2026_09::types as v09;
 
+use crate::api_version::{ApiVersion, error_2026_09, record_2026_09};
 use crate::faults::mix;
 use crate::hubspot_errors::Rejection;
 use crate::rate_limit::RateFigures;
@@ -106,13 +109,30 @@ pub(crate) fn reorder<T>(items: Vec<T>, seed: u64, index: u64) -> Vec<T> {
         .collect()
 }
 
-/// The success body: 200 when nothing failed, 207 with the per-input errors otherwise.
+/// The success body in `version`'s shape. 2026-03 and v3: 200 when nothing failed, 207 with
+/// the per-input errors otherwise. 2026-09: always 200, with `errors` and `numErrors` when
+/// some inputs failed.
 pub(crate) fn success_body(
+    version: ApiVersion,
     results: Vec<SimplePublicUpsertObject>,
     failed: Vec<StandardError>,
     started_at: DateTime<Utc>,
 ) -> (StatusCode, Vec<u8>) {
     let completed_at = Utc::now().trunc_subsecs(3);
+    if !version.partial_success_is_207() {
+        let body = v09::BatchResponseSimplePublicUpsertObject {
+            completed_at,
+            num_errors: (!failed.is_empty())
+                .then(|| i32::try_from(failed.len()).unwrap_or(i32::MAX)),
+            errors: failed.into_iter().map(error_2026_09).collect(),
+            links: Default::default(),
+            requested_at: None,
+            results: results.into_iter().map(record_2026_09).collect(),
+            started_at,
+            status: "COMPLETE".to_owned(),
+        };
+        return (StatusCode::OK, to_json(&body));
+    }
     if failed.is_empty() {
         let body = BatchResponseSimplePublicUpsertObject {
             completed_at,

@@ -187,12 +187,23 @@ impl MockServer {
         format!("http://{}", self.addr)
     }
 
-    /// The full 2026-03 batch upsert URL for `object_type`.
+    /// The full batch upsert URL for `object_type` at HubSpot's current version (2026-09).
     pub fn upsert_url(&self, object_type: &str) -> String {
-        format!(
-            "http://{}/crm/objects/2026-03/{object_type}/batch/upsert",
-            self.addr
-        )
+        self.upsert_url_for(crate::ApiVersion::V2026_09, object_type)
+    }
+
+    /// The full batch upsert URL for `object_type` at `version`.
+    pub fn upsert_url_for(&self, version: crate::ApiVersion, object_type: &str) -> String {
+        match version {
+            crate::ApiVersion::V3 => format!(
+                "http://{}/crm/v3/objects/{object_type}/batch/upsert",
+                self.addr
+            ),
+            dated => format!(
+                "http://{}/crm/objects/{dated}/{object_type}/batch/upsert",
+                self.addr
+            ),
+        }
     }
 
     /// The stored records of an object type (a name or a type id), by ascending id; empty for

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use hubspot_crm_api::types::SimplePublicUpsertObject;
+use hubspot_crm_api::v2026_03::types::SimplePublicUpsertObject;
 
 use crate::schema::ObjectSchema;
 use crate::validation::CheckedInput;

@@ -4,7 +4,9 @@
 
 use std::collections::HashSet;
 
-use hubspot_crm_api::types::{ErrorDetail, SimplePublicObjectBatchInputUpsert, StandardError};
+use hubspot_crm_api::v2026_03::types::{
+    ErrorDetail, SimplePublicObjectBatchInputUpsert, StandardError,
+};
 use indexmap::IndexMap;
 
 use crate::hubspot_errors::{MOCK_PORTAL_ID, Rejection};

@@ -205,8 +205,10 @@ async fn malformed_json_before_and_after_apply() {
         );
         let bytes = resp.bytes().await.expect("body arrives whole");
         assert!(
-            serde_json::from_slice::<hubspot_crm_api::types::BatchResponseSimplePublicUpsertObject>(&bytes)
-                .is_err()
+            serde_json::from_slice::<
+                hubspot_crm_api::v2026_09::types::BatchResponseSimplePublicUpsertObject,
+            >(&bytes)
+            .is_err()
         );
         assert_eq!(stored(&mock, email, "email").is_some(), applied, "{email}");
     }

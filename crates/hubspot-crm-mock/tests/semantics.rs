@@ -489,7 +489,7 @@ async fn v3_path_and_mock_read_back() {
 
 #[tokio::test]
 async fn generated_client_talks_to_the_mock() {
-    use hubspot_crm_api::types::{
+    use hubspot_crm_api::v2026_09::types::{
         BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
     };
     let mock = MockServer::start().await.expect("mock starts");
@@ -504,7 +504,7 @@ async fn generated_client_talks_to_the_mock() {
         )
         .build()
         .expect("client");
-    let client = hubspot_crm_api::Client::new_with_client(
+    let client = hubspot_crm_api::v2026_09::Client::new_with_client(
         &mock.base_url(),
         http,
         hubspot_crm_api::Inner::new(),

@@ -9,6 +9,7 @@ use futures::Stream;
 use futures::stream::BoxStream;
 use tokio::sync::{mpsc, watch};
 
+use crate::api_version::{ApiVersion, Current};
 use crate::client::Shared;
 use crate::engine;
 use crate::input::UpsertInput;
@@ -19,7 +20,8 @@ use crate::property_schema::PropertySchema;
 /// A running bulk upsert, started by [`Client::bulk_upsert`](crate::Client::bulk_upsert).
 ///
 /// It is a [`Stream`] of [`RecordOutcome`]s, one per input, in the order they complete (use
-/// [`RecordOutcome::position`] to relate them to the inputs). The run does its work in a
+/// [`RecordOutcome::position`] to relate them to the inputs), carrying the generated types of the
+/// client's API version `V`. The run does its work in a
 /// background task and stops reading inputs when outcomes are not consumed, so memory stays
 /// bounded by the concurrency; dropping the `BulkRun` stops the run.
 ///
@@ -42,29 +44,29 @@ use crate::property_schema::PropertySchema;
 /// println!("{}", run.summary());
 /// # Ok(()) }
 /// ```
-pub struct BulkRun {
+pub struct BulkRun<V: ApiVersion = Current> {
     /// Outcomes arrive from the engine one message per request (at most 100 each).
-    outcomes: mpsc::Receiver<Vec<RecordOutcome>>,
+    outcomes: mpsc::Receiver<Vec<RecordOutcome<V>>>,
     /// The rest of the message being handed out.
-    buffered: std::vec::IntoIter<RecordOutcome>,
+    buffered: std::vec::IntoIter<RecordOutcome<V>>,
     progress: watch::Receiver<Progress>,
     cancel: CancelHandle,
     task: tokio::task::JoinHandle<()>,
 }
 
-impl BulkRun {
+impl<V: ApiVersion> BulkRun<V> {
     pub(crate) fn start(
         shared: Arc<Shared>,
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
         schema: Option<Arc<PropertySchema>>,
-    ) -> BulkRun {
+    ) -> BulkRun<V> {
         // `concurrency` messages of at most `MAX_BATCH` outcomes each.
         let capacity = shared.concurrency.max(1);
         let (outcome_tx, outcomes) = mpsc::channel(capacity);
         let (progress_tx, progress) = watch::channel(Progress::default());
         let (cancel_tx, cancel_rx) = watch::channel(false);
-        let task = tokio::spawn(engine::run(
+        let task = tokio::spawn(engine::run::<V>(
             shared,
             object_type,
             inputs,
@@ -98,7 +100,7 @@ impl BulkRun {
     }
 
     /// Drives the run to its end, collecting every outcome (sorted by position).
-    pub async fn collect_all(mut self) -> (Vec<RecordOutcome>, Summary) {
+    pub async fn collect_all(mut self) -> (Vec<RecordOutcome<V>>, Summary) {
         use futures::StreamExt;
         let mut all = Vec::new();
         while let Some(outcome) = self.next().await {
@@ -109,10 +111,10 @@ impl BulkRun {
     }
 }
 
-impl Stream for BulkRun {
-    type Item = RecordOutcome;
+impl<V: ApiVersion> Stream for BulkRun<V> {
+    type Item = RecordOutcome<V>;
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RecordOutcome>> {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<RecordOutcome<V>>> {
         loop {
             if let Some(outcome) = self.buffered.next() {
                 return Poll::Ready(Some(outcome));
@@ -130,13 +132,13 @@ impl Stream for BulkRun {
     }
 }
 
-impl Drop for BulkRun {
+impl<V: ApiVersion> Drop for BulkRun<V> {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-impl std::fmt::Debug for BulkRun {
+impl<V: ApiVersion> std::fmt::Debug for BulkRun<V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BulkRun")
             .field("progress", &*self.progress.borrow())

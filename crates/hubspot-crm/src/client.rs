@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use futures::future::BoxFuture;
 use hubspot_crm_api::{Inner, TokenSource};
 use reqwest::header::HeaderValue;
 
+use crate::api_version::{ApiVersion, Current};
 use crate::auth::{AccessToken, StaticToken, TokenProvider};
 use crate::bulk::BulkRun;
 use crate::error::Error;
@@ -30,8 +32,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Default `User-Agent`.
 pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PKG_VERSION"));
 
-/// A HubSpot CRM client. Cheap to clone; clones share the pacer, the retry budget and the
-/// connection pool.
+/// A HubSpot CRM client speaking API version `V` (by default HubSpot's current version,
+/// [`V2026_09`](crate::V2026_09); pin another with [`ClientBuilder::api_version`]). Cheap to
+/// clone; clones share the pacer, the retry budget and the connection pool.
 ///
 /// ```
 /// use hubspot_crm::{AccessToken, Client, Plan, RateLimit, RetryPolicy};
@@ -47,9 +50,18 @@ pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PK
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
 /// # Ok::<(), hubspot_crm::Error>(())
 /// ```
-#[derive(Clone)]
-pub struct Client {
+pub struct Client<V: ApiVersion = Current> {
     pub(crate) inner: Arc<Shared>,
+    version: PhantomData<V>,
+}
+
+impl<V: ApiVersion> Clone for Client<V> {
+    fn clone(&self) -> Self {
+        Client {
+            inner: self.inner.clone(),
+            version: PhantomData,
+        }
+    }
 }
 
 /// What every request and bulk run of a client shares.
@@ -66,9 +78,10 @@ pub(crate) struct Shared {
     pub(crate) schemas: HashMap<String, Arc<PropertySchema>>,
 }
 
-impl fmt::Debug for Client {
+impl<V: ApiVersion> fmt::Debug for Client<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
+            .field("api_version", &V::NAME)
             .field("base_url", &self.inner.base_url)
             .field("token", &"<redacted>")
             .field("retry", &self.inner.retry)
@@ -78,9 +91,17 @@ impl fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts configuring a client.
+    /// Starts configuring a client (of HubSpot's current API version unless
+    /// [`ClientBuilder::api_version`] says otherwise).
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
+    }
+}
+
+impl<V: ApiVersion> Client<V> {
+    /// HubSpot's name of the API version this client speaks, such as `"2026-09"`.
+    pub fn api_version(&self) -> &'static str {
+        V::NAME
     }
 
     /// The base URL requests go to, without a trailing `/`.
@@ -90,7 +111,7 @@ impl Client {
 
     /// Upserts every input of `inputs`, in requests of at most 100, paced and retried; see
     /// [`BulkRun`] for the outcomes, progress and cancellation.
-    pub fn bulk_upsert<S>(&self, object_type: ObjectType, inputs: S) -> BulkRun
+    pub fn bulk_upsert<S>(&self, object_type: ObjectType, inputs: S) -> BulkRun<V>
     where
         S: Stream<Item = UpsertInput> + Send + 'static,
     {
@@ -111,7 +132,7 @@ impl Client {
         object_type: ObjectType,
         schema: Arc<PropertySchema>,
         inputs: S,
-    ) -> BulkRun
+    ) -> BulkRun<V>
     where
         S: Stream<Item = UpsertInput> + Send + 'static,
     {
@@ -124,7 +145,7 @@ impl Client {
     }
 
     /// [`Client::bulk_upsert`] over an iterator or a `Vec`.
-    pub fn bulk_upsert_iter<I>(&self, object_type: ObjectType, inputs: I) -> BulkRun
+    pub fn bulk_upsert_iter<I>(&self, object_type: ObjectType, inputs: I) -> BulkRun<V>
     where
         I: IntoIterator<Item = UpsertInput>,
         I::IntoIter: Send + 'static,
@@ -132,15 +153,16 @@ impl Client {
         self.bulk_upsert(object_type, futures::stream::iter(inputs))
     }
 
-    /// The escape hatch: the generated client for single calls, sharing this client's
+    /// The escape hatch: the generated client of this client's API version
+    /// ([`ApiVersion::ApiClient`]) for single calls, sharing this client's
     /// connection pool, timeouts and refusal of redirects. Before each request it asks this
     /// client's token provider for the current token (marked sensitive); it does not pace,
     /// retry or refresh the token. Fails now when the current token cannot be sent.
-    pub async fn api(&self) -> Result<hubspot_crm_api::Client, Error> {
+    pub async fn api(&self) -> Result<V::ApiClient, Error> {
         let token = self.inner.tokens.token().await?;
         token.header_value()?;
         let source = ProviderSource(self.inner.tokens.clone());
-        Ok(hubspot_crm_api::Client::new_with_client(
+        Ok(V::api_client(
             &self.inner.base_url,
             self.inner.wire.http.clone(),
             Inner::new().token_source(Arc::new(source)),
@@ -156,9 +178,10 @@ impl Client {
         limit: RateLimit,
         concurrency: usize,
         tokens: Arc<dyn TokenProvider>,
-    ) -> Client {
+    ) -> Client<V> {
         let base_url = "http://fake.invalid".to_string();
         Client {
+            version: PhantomData,
             inner: Arc::new(Shared {
                 wire: Wire {
                     http: reqwest::Client::new(),
@@ -190,8 +213,8 @@ impl TokenSource for ProviderSource {
 }
 
 /// Configures a [`Client`]. Every setting has a default except the token.
-#[derive(Clone)]
-pub struct ClientBuilder {
+pub struct ClientBuilder<V: ApiVersion = Current> {
+    version: PhantomData<V>,
     base_url: String,
     allow_insecure_http: bool,
     tokens: Option<Arc<dyn TokenProvider>>,
@@ -204,9 +227,28 @@ pub struct ClientBuilder {
     schemas: HashMap<String, Arc<PropertySchema>>,
 }
 
+impl<V: ApiVersion> Clone for ClientBuilder<V> {
+    fn clone(&self) -> Self {
+        ClientBuilder {
+            version: PhantomData,
+            base_url: self.base_url.clone(),
+            allow_insecure_http: self.allow_insecure_http,
+            tokens: self.tokens.clone(),
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            user_agent: self.user_agent.clone(),
+            retry: self.retry.clone(),
+            rate_limit: self.rate_limit.clone(),
+            concurrency: self.concurrency,
+            schemas: self.schemas.clone(),
+        }
+    }
+}
+
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
+            version: PhantomData,
             base_url: DEFAULT_BASE_URL.to_string(),
             allow_insecure_http: false,
             tokens: None,
@@ -221,9 +263,10 @@ impl Default for ClientBuilder {
     }
 }
 
-impl fmt::Debug for ClientBuilder {
+impl<V: ApiVersion> fmt::Debug for ClientBuilder<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
+            .field("api_version", &V::NAME)
             .field("base_url", &self.base_url)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("token", &self.tokens.as_ref().map(|_| "<redacted>"))
@@ -238,7 +281,37 @@ impl fmt::Debug for ClientBuilder {
     }
 }
 
-impl ClientBuilder {
+impl<V: ApiVersion> ClientBuilder<V> {
+    /// The API version the client speaks, by its marker type: [`V2026_09`](crate::V2026_09)
+    /// (HubSpot's current version, the default) or [`V2026_03`](crate::V2026_03). Outcomes
+    /// then carry that version's generated types, and requests go to
+    /// `/crm/objects/<version>/{objectType}/batch/upsert`.
+    ///
+    /// ```
+    /// use hubspot_crm::{AccessToken, Client, V2026_03};
+    /// let client = Client::builder()
+    ///     .api_version(V2026_03)
+    ///     .token(AccessToken::new("pat-na1-example"))
+    ///     .build()?;
+    /// assert_eq!(client.api_version(), "2026-03");
+    /// # Ok::<(), hubspot_crm::Error>(())
+    /// ```
+    pub fn api_version<W: ApiVersion>(self, _version: W) -> ClientBuilder<W> {
+        ClientBuilder {
+            version: PhantomData,
+            base_url: self.base_url,
+            allow_insecure_http: self.allow_insecure_http,
+            tokens: self.tokens,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            user_agent: self.user_agent,
+            retry: self.retry,
+            rate_limit: self.rate_limit,
+            concurrency: self.concurrency,
+            schemas: self.schemas,
+        }
+    }
+
     /// Where to send requests (default [`DEFAULT_BASE_URL`]). Plain `http://` is refused unless
     /// the host is a loopback address or `localhost`, or [`ClientBuilder::allow_insecure_http`]
     /// was called.
@@ -326,7 +399,7 @@ impl ClientBuilder {
     }
 
     /// Validates the settings and builds the client.
-    pub fn build(self) -> Result<Client, Error> {
+    pub fn build(self) -> Result<Client<V>, Error> {
         let base_url = validate_base_url(&self.base_url, self.allow_insecure_http)?;
         // A zero timeout fails every request at once, each retry included.
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
@@ -362,6 +435,7 @@ impl ClientBuilder {
             exec: None,
         };
         Ok(Client {
+            version: PhantomData,
             inner: Arc::new(Shared {
                 base_url,
                 wire,

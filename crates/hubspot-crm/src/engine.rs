@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::api_version::ApiVersion;
 use crate::client::Shared;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
@@ -38,11 +39,11 @@ pub(crate) const LINGER: Duration = Duration::from_millis(50);
 type Progressor = Arc<watch::Sender<Progress>>;
 
 /// Runs a bulk upsert to its end.
-pub(crate) async fn run(
+pub(crate) async fn run<V: ApiVersion>(
     shared: Arc<Shared>,
     object_type: ObjectType,
     inputs: BoxStream<'static, UpsertInput>,
-    outcomes: mpsc::Sender<Vec<RecordOutcome>>,
+    outcomes: mpsc::Sender<Vec<RecordOutcome<V>>>,
     progress: Progressor,
     cancel: watch::Receiver<bool>,
     schema: Option<Arc<PropertySchema>>,
@@ -68,18 +69,18 @@ pub(crate) async fn run(
     .await;
 }
 
-struct Emitter {
-    outcomes: mpsc::Sender<Vec<RecordOutcome>>,
+struct Emitter<V: ApiVersion> {
+    outcomes: mpsc::Sender<Vec<RecordOutcome<V>>>,
     progress: Progressor,
 }
 
-impl Emitter {
+impl<V: ApiVersion> Emitter<V> {
     /// Sends final outcomes, at most [`MAX_BATCH`] per message, and counts them in the
     /// progress once per message; false when nobody listens any more.
-    async fn emit(&self, done: Vec<(Item, OutcomeKind)>, was_in_flight: bool) -> bool {
+    async fn emit(&self, done: Vec<(Item, OutcomeKind<V>)>, was_in_flight: bool) -> bool {
         let mut done = done.into_iter().peekable();
         while done.peek().is_some() {
-            let outcomes: Vec<RecordOutcome> = done
+            let outcomes: Vec<RecordOutcome<V>> = done
                 .by_ref()
                 .take(MAX_BATCH)
                 .map(|(item, kind)| {
@@ -133,14 +134,14 @@ impl Emitter {
     }
 }
 
-struct Coordinator {
+struct Coordinator<V: ApiVersion> {
     shared: Arc<Shared>,
     object_type: ObjectType,
-    emitter: Emitter,
+    emitter: Emitter<V>,
     scheduler: Scheduler,
     /// Halves of bisected requests, sent before new batches.
     splits: VecDeque<Unit>,
-    tasks: JoinSet<UnitReport>,
+    tasks: JoinSet<UnitReport<V>>,
     /// Copies of each running task's inputs (sharing the inputs themselves), so a panicking
     /// task still yields outcomes.
     in_task: HashMap<tokio::task::Id, Vec<Item>>,
@@ -152,7 +153,7 @@ struct Coordinator {
     /// The property definitions inputs are checked against before batching, if any.
     schema: Option<Arc<PropertySchema>>,
     /// Inputs refused by that check, waiting to be reported.
-    refused: Vec<(Item, OutcomeKind)>,
+    refused: Vec<(Item, OutcomeKind<V>)>,
 }
 
 enum Flow {
@@ -160,7 +161,7 @@ enum Flow {
     ConsumerGone,
 }
 
-impl Coordinator {
+impl<V: ApiVersion> Coordinator<V> {
     async fn run(
         mut self,
         mut inputs: BoxStream<'static, UpsertInput>,
@@ -354,7 +355,7 @@ impl Coordinator {
 
     async fn finish_task(
         &mut self,
-        joined: Result<(tokio::task::Id, UnitReport), tokio::task::JoinError>,
+        joined: Result<(tokio::task::Id, UnitReport<V>), tokio::task::JoinError>,
     ) -> Flow {
         let report = match joined {
             Ok((id, report)) => {
@@ -401,7 +402,7 @@ impl Coordinator {
         }
         tracing::warn!(%reason, "bulk run stopping");
         self.stop = Some(reason.clone());
-        let waiting: Vec<(Item, OutcomeKind)> = self
+        let waiting: Vec<(Item, OutcomeKind<V>)> = self
             .scheduler
             .drain_waiting()
             .into_iter()

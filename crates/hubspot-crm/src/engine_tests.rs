@@ -14,7 +14,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use hubspot_crm_api::Exec;
-use hubspot_crm_api::types::BatchInputSimplePublicObjectBatchInputUpsert;
+use hubspot_crm_api::v2026_09::types::BatchInputSimplePublicObjectBatchInputUpsert;
 use reqwest::header::AUTHORIZATION;
 use serde_json::json;
 use tokio::time::Instant;
@@ -301,7 +301,7 @@ async fn a_400_is_never_retried_and_a_single_input_fails_alone() {
         .bulk_upsert_iter(ObjectType::contacts(), contacts(1))
         .collect_all()
         .await;
-    let error: hubspot_crm_api::types::Error = serde_json::from_value(
+    let error: hubspot_crm_api::v2026_09::types::Error = serde_json::from_value(
         json!({"category": "VALIDATION_ERROR", "message": "bad", "correlationId": "6f1b3c9e-0000-4000-8000-000000000001"}),
     )
     .expect("a generated Error");

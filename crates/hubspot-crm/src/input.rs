@@ -1,7 +1,7 @@
 //! [`UpsertInput`]: one record to create or update, built fluently on the generated
 //! `SimplePublicObjectBatchInputUpsert` it is sent as.
 
-use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
+use hubspot_crm_api::v2026_09::types::SimplePublicObjectBatchInputUpsert;
 
 use crate::properties::Properties;
 use crate::property_schema::Normalization;

@@ -85,6 +85,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api_version;
 pub mod auth;
 pub mod bulk;
 pub mod client;
@@ -106,10 +107,11 @@ pub mod serialize_properties;
 pub mod value;
 mod wire;
 
-/// The generated client crate: `api::Client`, `api::types::*`.
+/// The generated client crate, one module per API version: `api::v2026_09::{Client, types}`,
+/// `api::v2026_03::{Client, types}`.
 pub use hubspot_crm_api as api;
-pub use hubspot_crm_api::types;
 
+pub use api_version::{ApiVersion, V2026_03, V2026_09};
 pub use auth::{AccessToken, StaticToken, TokenProvider};
 pub use bulk::{BulkRun, CancelHandle};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY};

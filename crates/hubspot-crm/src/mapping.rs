@@ -7,44 +7,45 @@
 //! and finally reports it failed, so no input is ever dropped. `errors` is read from every
 //! success body, 200 included, because HubSpot's 2026-09 version moves them there.
 //!
-//! The body is the generated `BatchResponseSimplePublicUpsertObjectWithErrors`, decoded by the
-//! generated client; each matched result and error moves, whole, into its input's outcome.
+//! The body is the run's API version's generated success body, decoded by the generated
+//! client and split by the version's adapter into results and errors; each matched result and
+//! error moves, whole, into its input's outcome. The few fields read here are named by the
+//! adapter ([`ApiVersion::record_fields`], [`ApiVersion::input_error_fields`]).
 
 use std::collections::HashMap;
 
-use hubspot_crm_api::types::{
-    BatchResponseSimplePublicUpsertObjectWithErrors, SimplePublicUpsertObject, StandardError,
-};
 use rustc_hash::FxHashMap;
 
+use crate::api_version::ApiVersion;
 use crate::input::UpsertInput;
+use crate::wire::Answer;
 
 /// Inputs by (id property, lower-cased id value), for results without a usable trace id.
 type ById<'a> = HashMap<(Option<&'a str>, String), Vec<usize>>;
 
 /// What the response says about one input.
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum ItemResult {
+pub(crate) enum ItemResult<V: ApiVersion> {
     /// Created (`new: true`) or updated: HubSpot's result for the input.
-    Applied(Box<SimplePublicUpsertObject>),
+    Applied(Box<V::Record>),
     /// A per-input error.
-    Rejected(Box<StandardError>),
+    Rejected(Box<V::InputError>),
     /// Neither a result nor an error names this input.
     Unaccounted,
 }
 
-impl ItemResult {
+impl<V: ApiVersion> ItemResult<V> {
     fn is_unaccounted(&self) -> bool {
         matches!(self, ItemResult::Unaccounted)
     }
 }
 
 /// Maps `body` onto `inputs` (each with its trace id set); one entry per input, same order.
-pub(crate) fn map_response(
+pub(crate) fn map_response<V: ApiVersion>(
     inputs: &[&UpsertInput],
-    body: BatchResponseSimplePublicUpsertObjectWithErrors,
-) -> Vec<ItemResult> {
-    let mut out = vec![ItemResult::Unaccounted; inputs.len()];
+    body: Answer<V>,
+) -> Vec<ItemResult<V>> {
+    let mut out: Vec<ItemResult<V>> = (0..inputs.len()).map(|_| ItemResult::Unaccounted).collect();
     let by_trace: FxHashMap<&str, usize> = inputs
         .iter()
         .enumerate()
@@ -54,9 +55,9 @@ pub(crate) fn map_response(
     let mut by_id: Option<ById<'_>> = None;
 
     for result in body.results {
-        let index = result
-            .object_write_trace_id
-            .as_deref()
+        let fields = V::record_fields(&result);
+        let index = fields
+            .trace_id
             .and_then(|t| by_trace.get(t).copied())
             .filter(|i| out[*i].is_unaccounted())
             .or_else(|| {
@@ -72,8 +73,8 @@ pub(crate) fn map_response(
                 // Fall back to the id property's value, then to HubSpot's record id.
                 by_id.iter().find_map(|((prop, id), candidates)| {
                     let value = match prop {
-                        Some(p) => result.properties.get(*p)?.as_deref()?,
-                        None => result.id.as_str(),
+                        Some(p) => fields.properties.get(*p)?.as_deref()?,
+                        None => fields.id,
                     };
                     if value.to_lowercase() != *id {
                         return None;
@@ -91,7 +92,7 @@ pub(crate) fn map_response(
 
     let mut unmatched_errors = Vec::new();
     for error in body.errors {
-        let index = error
+        let index = V::input_error_fields(&error)
             .context
             .get("objectWriteTraceId")
             .into_iter()
@@ -119,7 +120,14 @@ pub(crate) fn map_response(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::api_version::V2026_03;
+    use hubspot_crm_api::v2026_03::types::{
+        BatchResponseSimplePublicUpsertObjectWithErrors, SimplePublicUpsertObject, StandardError,
+    };
     use proptest::prelude::*;
+
+    /// The mapping is the same code for every version; these tests run it on 2026-03's types.
+    type V = V2026_03;
 
     /// Decodes the JSON of `body` as the generated type, as the generated client does.
     fn decode(
@@ -132,13 +140,18 @@ pub(crate) mod tests {
     fn map(
         inputs: &[&UpsertInput],
         body: &BatchResponseSimplePublicUpsertObjectWithErrors,
-    ) -> Vec<ItemResult> {
+    ) -> Vec<ItemResult<V>> {
         let bytes = serde_json::to_vec(body).expect("body serializes");
-        map_response(inputs, decode(&bytes).expect("generated type decodes"))
+        let decoded = decode(&bytes).expect("generated type decodes");
+        let answer = Answer {
+            results: decoded.results,
+            errors: decoded.errors,
+        };
+        map_response::<V>(inputs, answer)
     }
 
     /// (record id, created) of each applied input, `None` for the others.
-    fn applied(mapped: &[ItemResult]) -> Vec<Option<(String, bool)>> {
+    fn applied(mapped: &[ItemResult<V>]) -> Vec<Option<(String, bool)>> {
         mapped
             .iter()
             .map(|r| match r {

@@ -1,20 +1,23 @@
 //! What a bulk run reports: one [`RecordOutcome`] per input, live [`Progress`], and the final
 //! [`Summary`].
 //!
-//! Outcomes carry what HubSpot returned, as the generated types: a created or updated record's
-//! [`SimplePublicUpsertObject`] (id, `new`, echoed properties, `createdAt`, `updatedAt`, `url`,
-//! `warnings`, ...), and for a failure HubSpot explained, its [`StandardError`] or [`Error`] as
-//! a [`HubSpotError`]. A field the spec adds to these types reaches users by regenerating.
+//! Outcomes carry what HubSpot returned, as the generated types of the run's API version `V`:
+//! a created or updated record's `SimplePublicUpsertObject` ([`ApiVersion::Record`]: id, `new`,
+//! echoed properties, `createdAt`, `updatedAt`, `url`, and at 2026-03 `warnings`), and for a
+//! failure HubSpot explained, its `StandardError` or `Error` as a [`HubSpotError`]. A field the
+//! spec adds to these types reaches users by regenerating. `V` defaults to HubSpot's current
+//! version, so `RecordOutcome` alone is a 2026-09 outcome.
 
 use std::fmt;
 use std::time::Duration;
 
-use hubspot_crm_api::types::{Error, ErrorDetail, SimplePublicUpsertObject, StandardError};
 use tokio::time::Instant;
+
+use crate::api_version::{ApiVersion, Current};
 
 /// The single, final outcome of one input of a bulk run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RecordOutcome {
+pub struct RecordOutcome<V: ApiVersion = Current> {
     /// The input's position in the input stream, counting from 0.
     pub position: u64,
     /// The input's id value, as given.
@@ -24,7 +27,7 @@ pub struct RecordOutcome {
     /// The `objectWriteTraceId` sent with the input (the user's, or the one the client made).
     pub trace_id: String,
     /// What happened.
-    pub kind: OutcomeKind,
+    pub kind: OutcomeKind<V>,
     /// What the pre-send check against a [`PropertySchema`](crate::PropertySchema) changed in
     /// the input's values before sending them (an option's label replaced by its value,
     /// whitespace trimmed); empty without a schema.
@@ -33,13 +36,13 @@ pub struct RecordOutcome {
 
 /// What happened to one input.
 #[derive(Clone, Debug, PartialEq)]
-pub enum OutcomeKind {
+pub enum OutcomeKind<V: ApiVersion = Current> {
     /// HubSpot created a new record.
     Created {
         /// HubSpot's id of the record (`record.id`).
         record_id: String,
         /// HubSpot's result for the input, as the generated type.
-        record: Box<SimplePublicUpsertObject>,
+        record: Box<V::Record>,
     },
     /// HubSpot updated an existing record. After a retried timeout whose first attempt had
     /// in fact been applied, a record created by this run can be reported as updated.
@@ -47,7 +50,7 @@ pub enum OutcomeKind {
         /// HubSpot's id of the record (`record.id`).
         record_id: String,
         /// HubSpot's result for the input, as the generated type.
-        record: Box<SimplePublicUpsertObject>,
+        record: Box<V::Record>,
     },
     /// The input was not applied: HubSpot refused it, or the client did before sending it
     /// (category `PROPERTY_CHECK`).
@@ -66,7 +69,7 @@ pub enum OutcomeKind {
         retried: bool,
         /// HubSpot's error, whole, when its response carried one for this input or for the
         /// request: category, `subCategory`, `context`, the `errors` details.
-        error: Option<Box<HubSpotError>>,
+        error: Option<Box<HubSpotError<V>>>,
     },
     /// The input was never sent.
     NotAttempted {
@@ -75,7 +78,7 @@ pub enum OutcomeKind {
     },
 }
 
-impl OutcomeKind {
+impl<V: ApiVersion> OutcomeKind<V> {
     /// HubSpot's record id for created and updated records.
     pub fn record_id(&self) -> Option<&str> {
         match self {
@@ -87,7 +90,7 @@ impl OutcomeKind {
     }
 
     /// HubSpot's result for created and updated records.
-    pub fn record(&self) -> Option<&SimplePublicUpsertObject> {
+    pub fn record(&self) -> Option<&V::Record> {
         match self {
             OutcomeKind::Created { record, .. } | OutcomeKind::Updated { record, .. } => {
                 Some(record)
@@ -97,7 +100,7 @@ impl OutcomeKind {
     }
 
     /// HubSpot's error for a failed input, when HubSpot sent one.
-    pub fn hubspot_error(&self) -> Option<&HubSpotError> {
+    pub fn hubspot_error(&self) -> Option<&HubSpotError<V>> {
         match self {
             OutcomeKind::Failed { error, .. } => error.as_deref(),
             _ => None,
@@ -110,59 +113,51 @@ impl OutcomeKind {
     }
 }
 
-/// An error HubSpot sent, as the generated type it was decoded into.
+/// An error HubSpot sent, as the generated type of the run's API version it was decoded into.
 #[derive(Clone, Debug, PartialEq)]
-pub enum HubSpotError {
-    /// A per-input error of a 207 (or of a 2026-09 200): the generated [`StandardError`].
-    Input(StandardError),
-    /// The error body of a request refused as a whole: the generated [`Error`].
-    Request(Error),
+pub enum HubSpotError<V: ApiVersion = Current> {
+    /// A per-input error (in a 2026-03 207, or a 2026-09 200): the generated `StandardError`.
+    Input(V::InputError),
+    /// The error body of a request refused as a whole: the generated `Error`.
+    Request(V::RequestError),
 }
 
-impl HubSpotError {
+impl<V: ApiVersion> HubSpotError<V> {
+    fn fields(&self) -> crate::api_version::ErrorFields<'_, V::ErrorDetail> {
+        match self {
+            HubSpotError::Input(e) => V::input_error_fields(e),
+            HubSpotError::Request(e) => V::request_error_fields(e),
+        }
+    }
+
     /// HubSpot's category, such as `VALIDATION_ERROR`.
     pub fn category(&self) -> Option<&str> {
-        match self {
-            HubSpotError::Input(e) => e.category.as_deref(),
-            HubSpotError::Request(e) => e.category.as_deref(),
-        }
+        self.fields().category
     }
 
     /// HubSpot's message.
     pub fn message(&self) -> Option<&str> {
-        match self {
-            HubSpotError::Input(e) => e.message.as_deref(),
-            HubSpotError::Request(e) => e.message.as_deref(),
-        }
+        self.fields().message
     }
 
     /// HubSpot's `subCategory` (a string in practice, typed loosely by the spec).
     pub fn sub_category(&self) -> Option<&serde_json::Value> {
-        match self {
-            HubSpotError::Input(e) => e.sub_category.as_ref(),
-            HubSpotError::Request(e) => e.sub_category.as_ref(),
-        }
+        self.fields().sub_category
     }
 
     /// HubSpot's `context`: names of what was wrong (`propertyName`, `ids`, ...) to values.
     pub fn context(&self) -> &hubspot_crm_api::OrderedMap<String, Vec<String>> {
-        match self {
-            HubSpotError::Input(e) => &e.context,
-            HubSpotError::Request(e) => &e.context,
-        }
+        self.fields().context
     }
 
     /// HubSpot's `errors`: one detail per problem found.
-    pub fn details(&self) -> &[ErrorDetail] {
-        match self {
-            HubSpotError::Input(e) => &e.errors,
-            HubSpotError::Request(e) => &e.errors,
-        }
+    pub fn details(&self) -> &[V::ErrorDetail] {
+        self.fields().details
     }
 
     /// The `code` of each detail that has one (such as `INVALID_EMAIL`), in order.
     pub fn codes(&self) -> impl Iterator<Item = &str> {
-        self.details().iter().filter_map(|d| d.code.as_deref())
+        self.details().iter().filter_map(|d| V::detail_code(d))
     }
 }
 

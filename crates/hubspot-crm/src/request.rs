@@ -20,11 +20,11 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use hubspot_crm_api::types::SimplePublicObjectBatchInputUpsert;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use crate::api_version::{ApiVersion, WireInput};
 use crate::client::Shared;
 use crate::input::UpsertInput;
 use crate::mapping::{ItemResult, map_response};
@@ -52,28 +52,38 @@ pub(crate) enum Stop {
 }
 
 /// What one request chain produced.
-#[derive(Debug, Default)]
-pub(crate) struct UnitReport {
+#[derive(Debug)]
+pub(crate) struct UnitReport<V: ApiVersion> {
     /// Inputs with their final outcome.
-    pub(crate) done: Vec<(Item, OutcomeKind)>,
+    pub(crate) done: Vec<(Item, OutcomeKind<V>)>,
     /// Halves of a bisected request, to be sent again.
     pub(crate) split: Vec<Unit>,
     /// Set when every further request would fail the same way.
     pub(crate) stop: Option<Stop>,
 }
 
+impl<V: ApiVersion> Default for UnitReport<V> {
+    fn default() -> Self {
+        UnitReport {
+            done: Vec::new(),
+            split: Vec::new(),
+            stop: None,
+        }
+    }
+}
+
 /// A failed attempt's description for outcomes.
 #[derive(Clone, Debug)]
-struct FailureInfo {
+struct FailureInfo<V: ApiVersion> {
     category: String,
     message: String,
     correlation_id: Option<String>,
     /// HubSpot's error body, when it sent one that decoded.
-    error: Option<Box<HubSpotError>>,
+    error: Option<Box<HubSpotError<V>>>,
 }
 
-impl FailureInfo {
-    fn outcome(&self, item: &Item) -> OutcomeKind {
+impl<V: ApiVersion> FailureInfo<V> {
+    fn outcome(&self, item: &Item) -> OutcomeKind<V> {
         OutcomeKind::Failed {
             category: self.category.clone(),
             message: self.message.clone(),
@@ -85,12 +95,12 @@ impl FailureInfo {
 }
 
 /// Sends `unit` until every input has a verdict.
-pub(crate) async fn run_unit(
+pub(crate) async fn run_unit<V: ApiVersion>(
     shared: Arc<Shared>,
     object_type: ObjectType,
     unit: Unit,
     progress: Arc<tokio::sync::watch::Sender<Progress>>,
-) -> UnitReport {
+) -> UnitReport<V> {
     let span =
         tracing::info_span!("request", object_type = %object_type, inputs = unit.items.len());
     run_unit_inner(shared, object_type, unit, progress)
@@ -98,12 +108,12 @@ pub(crate) async fn run_unit(
         .await
 }
 
-async fn run_unit_inner(
+async fn run_unit_inner<V: ApiVersion>(
     shared: Arc<Shared>,
     object_type: ObjectType,
     unit: Unit,
     progress: Arc<tokio::sync::watch::Sender<Progress>>,
-) -> UnitReport {
+) -> UnitReport<V> {
     let mut report = UnitReport::default();
     let mut items = unit.items;
     let mut attempt: u32 = 0;
@@ -127,8 +137,7 @@ async fn run_unit_inner(
             item.sends += 1;
         }
         // The generated input type of every item: a copy, since a retry sends them again.
-        let inputs: Vec<SimplePublicObjectBatchInputUpsert> =
-            items.iter().map(|item| item.input().to_api()).collect();
+        let inputs: Vec<WireInput> = items.iter().map(|item| item.input().to_api()).collect();
         let authorization = match token.header_value() {
             Ok(v) => v,
             Err(e) => {
@@ -154,12 +163,12 @@ async fn run_unit_inner(
         let attempt_span = tracing::debug_span!("attempt", attempt, inputs = items.len());
         let reply = shared
             .wire
-            .send(&object_type, inputs, authorization)
+            .send::<V>(&object_type, inputs, authorization)
             .instrument(attempt_span)
             .await;
 
         let failure: Failure;
-        let info: FailureInfo;
+        let info: FailureInfo<V>;
         match reply {
             Reply::Success {
                 status,
@@ -178,8 +187,9 @@ async fn run_unit_inner(
                 for (item, result) in items.into_iter().zip(mapped) {
                     match result {
                         ItemResult::Applied(record) => {
-                            let record_id = record.id.clone();
-                            let kind = if record.new {
+                            let fields = V::record_fields(&record);
+                            let record_id = fields.id.to_string();
+                            let kind = if fields.new {
                                 OutcomeKind::Created { record_id, record }
                             } else {
                                 OutcomeKind::Updated { record_id, record }
@@ -188,14 +198,12 @@ async fn run_unit_inner(
                         }
                         ItemResult::Rejected(error) => {
                             let retried = item.sends > 1;
-                            let category = error
-                                .category
-                                .clone()
-                                .unwrap_or_else(|| "UNKNOWN".to_string());
-                            let message = error
+                            let fields = V::input_error_fields(&error);
+                            let category = fields.category.unwrap_or("UNKNOWN").to_string();
+                            let message = fields
                                 .message
-                                .clone()
-                                .unwrap_or_else(|| "HubSpot gave no message".to_string());
+                                .unwrap_or("HubSpot gave no message")
+                                .to_string();
                             report.done.push((
                                 item,
                                 OutcomeKind::Failed {
@@ -250,21 +258,22 @@ async fn run_unit_inner(
             } => {
                 shared.pacer.observe(&headers, grant.at);
                 tracing::debug!(status, "response");
-                let correlation = error
+                let fields = error.as_ref().map(V::request_error_fields);
+                let correlation = fields
                     .as_ref()
-                    .and_then(|e| e.correlation_id.map(|c| c.to_string()))
+                    .and_then(|f| f.correlation_id.clone())
                     .or_else(|| header_correlation(&headers));
-                let daily = status == 429
-                    && error.as_ref().and_then(|e| e.policy_name.as_deref()) == Some("DAILY");
+                let daily =
+                    status == 429 && fields.as_ref().and_then(|f| f.policy_name) == Some("DAILY");
                 let retry_after = parse_retry_after(&headers, SystemTime::now());
-                let message = error
+                let message = fields.as_ref().and_then(|f| f.message).map_or_else(
+                    || format!("HTTP {status} without a readable message"),
+                    str::to_string,
+                );
+                let category = fields
                     .as_ref()
-                    .and_then(|e| e.message.clone())
-                    .unwrap_or_else(|| format!("HTTP {status} without a readable message"));
-                let category = error
-                    .as_ref()
-                    .and_then(|e| e.category.clone().or_else(|| e.error_type.clone()))
-                    .unwrap_or_else(|| format!("HTTP_{status}"));
+                    .and_then(|f| f.category.or(f.error_type))
+                    .map_or_else(|| format!("HTTP_{status}"), str::to_string);
                 info = FailureInfo {
                     category,
                     message,
@@ -418,7 +427,7 @@ async fn run_unit_inner(
     }
 }
 
-fn auth_info(message: String, correlation_id: Option<String>) -> FailureInfo {
+fn auth_info<V: ApiVersion>(message: String, correlation_id: Option<String>) -> FailureInfo<V> {
     FailureInfo {
         category: "AUTH".into(),
         message,
@@ -433,7 +442,7 @@ fn auth_info(message: String, correlation_id: Option<String>) -> FailureInfo {
 /// records, and when every input names the same `idProperty`, bisecting would cost about two
 /// requests per input and fail them all anyway. With mixed id properties the request is split
 /// as usual, so the inputs using a unique property still go through.
-fn rejects_every_input(info: &FailureInfo, items: &[Item]) -> bool {
+fn rejects_every_input<V: ApiVersion>(info: &FailureInfo<V>, items: &[Item]) -> bool {
     let Some((first, rest)) = items.split_first() else {
         return false;
     };
@@ -447,12 +456,12 @@ fn rejects_every_input(info: &FailureInfo, items: &[Item]) -> bool {
 /// The start of HubSpot's message when an `idProperty` is not a unique-value property.
 const NON_UNIQUE_ID_PROPERTY: &str = "Unable to perform update/upsert by non-unique";
 
-fn fail_all(
-    mut report: UnitReport,
+fn fail_all<V: ApiVersion>(
+    mut report: UnitReport<V>,
     items: Vec<Item>,
-    info: &FailureInfo,
+    info: &FailureInfo<V>,
     stop: Option<Stop>,
-) -> UnitReport {
+) -> UnitReport<V> {
     report.done.reserve(items.len());
     for item in items {
         let kind = info.outcome(&item);

@@ -1,9 +1,10 @@
-//! The one wire path: every request of a bulk run goes out through the generated client's
-//! `batch_upsert()` builder with the generated `BatchInputSimplePublicObjectBatchInputUpsert`
-//! as its body, and comes back as a [`Reply`] holding what the generated code decoded: a
-//! `BatchResponseSimplePublicUpsertObjectWithErrors` for a success, an `Error` for a refusal.
+//! The one wire path: every request of a bulk run goes out through the generated client of
+//! the run's API version (its `batch_upsert()` builder, called by the version's adapter in
+//! [`crate::api_version`]) and comes back as a [`Reply`] holding what the generated code
+//! decoded: the version's success body, split into results and per-input errors, or its
+//! `Error` for a refusal.
 //!
-//! Each attempt builds a generated [`Client`](hubspot_crm_api::Client) (a `String` and two
+//! Each attempt builds a generated client (a `String` and two
 //! `Arc`s; the connection pool is shared) whose [`Inner`] carries the attempt's
 //! `Authorization` and a [`LastResponse`] record. Its `post` hook records the status and
 //! headers before the generated code reads the body, because `progenitor_client::Error`'s body
@@ -18,13 +19,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use hubspot_crm_api::types::{
-    BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObjectWithErrors,
-    SimplePublicObjectBatchInputUpsert,
-};
 use hubspot_crm_api::{Exec, Inner, LastResponse, ResponseHead};
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use crate::api_version::{ApiResult, ApiVersion, WireInput};
 use crate::object_type::ObjectType;
 
 /// Default connect timeout: 10 s is generous for a TLS handshake to HubSpot.
@@ -41,14 +39,22 @@ pub(crate) struct Wire {
     pub(crate) exec: Option<Arc<dyn Exec>>,
 }
 
+/// A decoded success body: its results and its per-input errors, as the version's generated
+/// types.
+#[derive(Debug)]
+pub(crate) struct Answer<V: ApiVersion> {
+    pub(crate) results: Vec<V::Record>,
+    pub(crate) errors: Vec<V::InputError>,
+}
+
 /// What one attempt came back with.
 #[derive(Debug)]
-pub(crate) enum Reply {
+pub(crate) enum Reply<V: ApiVersion> {
     /// A 2xx whose body decoded as the generated success type.
     Success {
         status: u16,
         headers: HeaderMap,
-        body: BatchResponseSimplePublicUpsertObjectWithErrors,
+        body: Answer<V>,
     },
     /// A 2xx whose body did not decode.
     Undecodable {
@@ -60,7 +66,7 @@ pub(crate) enum Reply {
     Refused {
         status: u16,
         headers: HeaderMap,
-        error: Option<hubspot_crm_api::types::Error>,
+        error: Option<V::RequestError>,
     },
     /// No complete response.
     Failed(SendError),
@@ -80,12 +86,12 @@ pub(crate) enum SendError {
 
 impl Wire {
     /// Sends one batch upsert of `inputs` with `authorization`.
-    pub(crate) async fn send(
+    pub(crate) async fn send<V: ApiVersion>(
         &self,
         object_type: &ObjectType,
-        inputs: Vec<SimplePublicObjectBatchInputUpsert>,
+        inputs: Vec<WireInput>,
         authorization: HeaderValue,
-    ) -> Reply {
+    ) -> Reply<V> {
         let heads = LastResponse::new();
         let mut inner = Inner::new()
             .authorization(authorization)
@@ -93,36 +99,26 @@ impl Wire {
         if let Some(exec) = &self.exec {
             inner = inner.exec(exec.clone());
         }
-        let client =
-            hubspot_crm_api::Client::new_with_client(&self.base_url, self.http.clone(), inner);
-        let result = client
-            .batch_upsert()
-            .object_type(object_type.as_str())
-            .body(BatchInputSimplePublicObjectBatchInputUpsert { inputs })
-            .send()
-            .await;
-        sort(result, heads.take())
+        let client = V::api_client(&self.base_url, self.http.clone(), inner);
+        let result = V::batch_upsert(&client, object_type.as_str(), inputs).await;
+        sort::<V>(result, heads.take())
     }
 }
 
-type ApiResult = Result<
-    hubspot_crm_api::ResponseValue<BatchResponseSimplePublicUpsertObjectWithErrors>,
-    hubspot_crm_api::Error<hubspot_crm_api::types::Error>,
->;
-
 /// Sorts the generated client's result into a [`Reply`], with the status and headers the
 /// `post` hook recorded (`head`) where the result has none.
-fn sort(result: ApiResult, head: Option<ResponseHead>) -> Reply {
-    use hubspot_crm_api::Error as E;
+fn sort<V: ApiVersion>(result: ApiResult<V>, head: Option<ResponseHead>) -> Reply<V> {
+    use hubspot_crm_api::v2026_09::Error as E;
     let head_parts = |head: Option<ResponseHead>| head.map(|h| (h.status.as_u16(), h.headers));
     match result {
         Ok(value) => {
             let status = value.status().as_u16();
             let headers = head_parts(head).map_or_else(|| value.headers().clone(), |(_, h)| h);
+            let (results, errors) = V::split_body(value.into_inner());
             Reply::Success {
                 status,
                 headers,
-                body: value.into_inner(),
+                body: Answer { results, errors },
             }
         }
         Err(E::ErrorResponse(value)) => {

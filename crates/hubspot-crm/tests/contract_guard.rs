@@ -8,12 +8,20 @@
 //! the `StandardError` of a per-input error, the `Error` of a request refused as a whole.
 //! When the spec gains a field, regenerating is all it takes for these to keep passing.
 
+//!
+//! Every test runs for each API version the client speaks, against that version's spec and
+//! generated types: 2026-03's 207 with `warnings` on results, 2026-09's 200 with `errors`
+//! (and, read liberally, a 2026-09 answer that still comes as a 207).
+
 use std::sync::Arc;
 
-use hubspot_crm::types::{BatchResponseSimplePublicUpsertObjectWithErrors, Error, StandardError};
+use hubspot_crm::api::{v2026_03, v2026_09};
 use hubspot_crm::{
-    AccessToken, Client, HubSpotError, ObjectType, OutcomeKind, RetryPolicy, UpsertInput,
+    AccessToken, ApiVersion, Client, HubSpotError, ObjectType, OutcomeKind, RetryPolicy,
+    UpsertInput, V2026_03, V2026_09,
 };
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
@@ -21,14 +29,22 @@ use tokio::net::TcpListener;
 mod common;
 use common::read_request;
 
-/// The spec, as JSON.
-fn spec() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../openapi/crm-objects-batch-upsert-2026-03.json"
+/// The spec of `version`, as JSON.
+fn spec(version: &str) -> Value {
+    let path = format!(
+        "{}/../../openapi/crm-objects-batch-upsert-{version}.json",
+        env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path).expect("the spec is readable");
     serde_json::from_str(&text).expect("the spec is JSON")
+}
+
+/// The schema of the body that carries per-input errors at `version`.
+fn partial_schema(version: &str) -> &'static str {
+    match version {
+        "2026-03" => "BatchResponseSimplePublicUpsertObjectWithErrors",
+        _ => "BatchResponseSimplePublicUpsertObject",
+    }
 }
 
 /// An instance of the named component schema with every property set.
@@ -74,9 +90,9 @@ fn instance(spec: &Value, schema: &Value, depth: usize) -> Value {
     }
 }
 
-/// A 207 with one full result (for trace id `t-1`) and one full error (for `t-2`).
-fn full_207(spec: &Value) -> Value {
-    let mut body = full(spec, "BatchResponseSimplePublicUpsertObjectWithErrors");
+/// A partial success with one full result (for trace id `t-1`) and one full error (for `t-2`).
+fn full_partial(spec: &Value, version: &str) -> Value {
+    let mut body = full(spec, partial_schema(version));
     body["results"][0]["objectWriteTraceId"] = json!("t-1");
     body["results"][0]["new"] = json!(true);
     body["errors"][0]["context"]["objectWriteTraceId"] = json!(["t-2"]);
@@ -84,25 +100,23 @@ fn full_207(spec: &Value) -> Value {
     body
 }
 
-#[test]
-fn a_body_with_every_field_of_the_spec_round_trips_through_the_generated_types() {
-    let spec = spec();
-    let body = full_207(&spec);
-    let decoded: BatchResponseSimplePublicUpsertObjectWithErrors =
-        serde_json::from_value(body.clone()).expect("the full body decodes");
+/// The partial-success body and `Error` of `version`, with every field of its spec, round-trip
+/// through that version's generated types `B` and `E`.
+fn round_trip<B, E>(version: &str) -> Value
+where
+    B: Serialize + DeserializeOwned,
+    E: Serialize + DeserializeOwned,
+{
+    let spec = spec(version);
+    let body = full_partial(&spec, version);
+    let decoded: B = serde_json::from_value(body.clone()).expect("the full body decodes");
     assert_eq!(serde_json::to_value(&decoded).expect("serializes"), body);
     let error = full(&spec, "Error");
-    let decoded: Error = serde_json::from_value(error.clone()).expect("the full Error decodes");
+    let decoded: E = serde_json::from_value(error.clone()).expect("the full Error decodes");
     assert_eq!(serde_json::to_value(&decoded).expect("serializes"), error);
     // The guard guards: the instance really sets the fields users read.
     let result = &body["results"][0];
-    for field in [
-        "createdAt",
-        "updatedAt",
-        "url",
-        "warnings",
-        "propertiesWithHistory",
-    ] {
+    for field in ["createdAt", "updatedAt", "url", "propertiesWithHistory"] {
         assert!(!result[field].is_null(), "results[0].{field} is set");
     }
     for field in ["category", "subCategory", "context", "errors", "links"] {
@@ -111,6 +125,25 @@ fn a_body_with_every_field_of_the_spec_round_trips_through_the_generated_types()
             "errors[0].{field} is set"
         );
     }
+    body
+}
+
+#[test]
+fn a_body_with_every_field_of_the_spec_round_trips_through_the_generated_types() {
+    let body = round_trip::<
+        v2026_03::types::BatchResponseSimplePublicUpsertObjectWithErrors,
+        v2026_03::types::Error,
+    >("2026-03");
+    assert!(
+        !body["results"][0]["warnings"].is_null(),
+        "2026-03 has warnings"
+    );
+    let body = round_trip::<
+        v2026_09::types::BatchResponseSimplePublicUpsertObject,
+        v2026_09::types::Error,
+    >("2026-09");
+    assert!(body["results"][0]["warnings"].is_null(), "2026-09 has none");
+    assert_eq!(body["numErrors"], json!(1));
 }
 
 /// Serves `status` and `body` to every request on 127.0.0.1 and returns the base URL.
@@ -137,8 +170,9 @@ async fn serve(status: &'static str, body: Value) -> String {
     format!("http://{addr}")
 }
 
-fn client(base_url: &str) -> Client {
+fn client<V: ApiVersion>(base_url: &str) -> Client<V> {
     Client::builder()
+        .api_version(V::default())
         .base_url(base_url)
         .token(AccessToken::new("contract-token"))
         .retry_policy(RetryPolicy::never())
@@ -146,11 +180,17 @@ fn client(base_url: &str) -> Client {
         .expect("client")
 }
 
-#[tokio::test]
-async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
-    let spec = spec();
-    let body = full_207(&spec);
-    let base = serve("207 Multi-Status", body.clone()).await;
+/// A bulk run of version `V` answered `status` with a partial-success body of every field
+/// hands each part of it, whole, to the outcome of its input.
+async fn outcome_carries_every_field<V>(status: &'static str)
+where
+    V: ApiVersion,
+    V::Record: Serialize,
+    V::InputError: Serialize + DeserializeOwned,
+{
+    let spec = spec(V::NAME);
+    let body = full_partial(&spec, V::NAME);
+    let base = serve(status, body.clone()).await;
     let inputs = vec![
         UpsertInput::new("ada@example.com")
             .id_property("email")
@@ -159,7 +199,7 @@ async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
             .id_property("email")
             .trace_id("t-2"),
     ];
-    let (outcomes, summary) = client(&base)
+    let (outcomes, summary) = client::<V>(&base)
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
@@ -168,7 +208,7 @@ async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
     let OutcomeKind::Created { record_id, record } = &outcomes[0].kind else {
         panic!("input 0 ended {:?}", outcomes[0].kind);
     };
-    assert_eq!(record_id, &record.id);
+    assert_eq!(Some(record_id.as_str()), body["results"][0]["id"].as_str());
     assert_eq!(
         serde_json::to_value(record).expect("serializes"),
         body["results"][0],
@@ -187,7 +227,7 @@ async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
     let HubSpotError::Input(standard) = error.as_ref() else {
         panic!("a per-input error, got {error:?}");
     };
-    let expected: StandardError =
+    let expected: V::InputError =
         serde_json::from_value(body["errors"][0].clone()).expect("decodes");
     assert_eq!(standard, &expected);
     assert_eq!(
@@ -206,12 +246,49 @@ async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
 }
 
 #[tokio::test]
-async fn a_request_refused_as_a_whole_carries_hubspots_whole_error() {
-    let spec = spec();
+async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
+    outcome_carries_every_field::<V2026_03>("207 Multi-Status").await;
+    outcome_carries_every_field::<V2026_09>("200 OK").await;
+}
+
+#[tokio::test]
+async fn a_2026_09_answer_sent_as_a_207_still_maps_every_input() {
+    outcome_carries_every_field::<V2026_09>("207 Multi-Status").await;
+}
+
+#[tokio::test]
+async fn the_2026_03_warnings_reach_the_outcome() {
+    let body = full_partial(&spec("2026-03"), "2026-03");
+    let base = serve("207 Multi-Status", body.clone()).await;
+    let inputs = vec![
+        UpsertInput::new("ada@example.com")
+            .id_property("email")
+            .trace_id("t-1"),
+    ];
+    let (outcomes, _) = client::<V2026_03>(&base)
+        .bulk_upsert_iter(ObjectType::contacts(), inputs)
+        .collect_all()
+        .await;
+    let record = outcomes[0].kind.record().expect("input 0 applied");
+    // `warnings` is a field of 2026-03's generated result only: this line would not compile
+    // for a 2026-09 outcome.
+    assert_eq!(record.warnings.len(), 1);
+    assert_eq!(
+        Some(record.warnings[0].message.as_str()),
+        body["results"][0]["warnings"][0]["message"].as_str()
+    );
+}
+
+async fn request_refused_as_a_whole<V>()
+where
+    V: ApiVersion,
+    V::RequestError: Serialize,
+{
+    let spec = spec(V::NAME);
     let error = full(&spec, "Error");
     let base = serve("400 Bad Request", error.clone()).await;
     let inputs = vec![UpsertInput::new("ada@example.com").id_property("email")];
-    let (outcomes, _) = client(&base)
+    let (outcomes, _) = client::<V>(&base)
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
@@ -227,4 +304,10 @@ async fn a_request_refused_as_a_whole_carries_hubspots_whole_error() {
         error["correlationId"].as_str(),
         "the correlation id comes from the body"
     );
+}
+
+#[tokio::test]
+async fn a_request_refused_as_a_whole_carries_hubspots_whole_error() {
+    request_refused_as_a_whole::<V2026_03>().await;
+    request_refused_as_a_whole::<V2026_09>().await;
 }

@@ -286,7 +286,7 @@ async fn a_redirect_to_another_host_gets_no_token() {
     assert_eq!(summary.requests, 1, "{summary}");
     // The escape hatch follows no redirect either.
     let api = client.api().await.expect("api");
-    let body = hubspot_crm::types::BatchInputSimplePublicObjectBatchInputUpsert {
+    let body = hubspot_crm::api::v2026_09::types::BatchInputSimplePublicObjectBatchInputUpsert {
         inputs: vec![
             UpsertInput::new("a@example.com")
                 .id_property("email")

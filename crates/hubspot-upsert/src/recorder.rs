@@ -233,7 +233,7 @@ impl Recorder {
 mod tests {
     use super::*;
     use crate::journal::{JournalHeader, ResumeState};
-    use hubspot_crm::types::SimplePublicUpsertObject;
+    use hubspot_crm::api::v2026_09::types::SimplePublicUpsertObject;
 
     fn outcome(position: u64, kind: OutcomeKind) -> RecordOutcome {
         RecordOutcome {
@@ -329,18 +329,19 @@ mod tests {
 
     #[test]
     fn hubspot_error_codes_reach_the_report_line() {
-        let error: hubspot_crm::types::StandardError = serde_json::from_value(serde_json::json!({
-            "status": "error",
-            "category": "VALIDATION_ERROR",
-            "message": "Property values were not valid",
-            "context": {"objectWriteTraceId": ["4"]},
-            "errors": [
-                {"code": "INVALID_EMAIL", "message": "bad email"},
-                {"message": "no code here"},
-                {"code": "INVALID_INTEGER", "message": "bad number"},
-            ],
-        }))
-        .expect("a generated StandardError");
+        let error: hubspot_crm::api::v2026_09::types::StandardError =
+            serde_json::from_value(serde_json::json!({
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": "Property values were not valid",
+                "context": {"objectWriteTraceId": ["4"]},
+                "errors": [
+                    {"code": "INVALID_EMAIL", "message": "bad email"},
+                    {"message": "no code here"},
+                    {"code": "INVALID_INTEGER", "message": "bad number"},
+                ],
+            }))
+            .expect("a generated StandardError");
         let kind = OutcomeKind::Failed {
             category: "VALIDATION_ERROR".into(),
             message: "Property values were not valid".into(),

@@ -1,9 +1,10 @@
 //! Shared helpers for the loopback tests: send a request, and decode every response with the
-//! generated types of `hubspot-crm-api` (a response that does not decode fails the test).
+//! generated types of `hubspot-crm-api` at 2026-03, the path these tests send to unless they
+//! say otherwise (a response that does not decode fails the test).
 
 #![allow(dead_code)]
 
-use hubspot_crm_api::types::{
+use hubspot_crm_api::v2026_03::types::{
     BatchResponseSimplePublicUpsertObject, BatchResponseSimplePublicUpsertObjectWithErrors,
     Error as ErrorBody,
 };

@@ -1,0 +1,100 @@
+//! The adapter of 2026-03 over `hubspot_crm_api::v2026_03`: a partial success is a 207 whose
+//! body (`BatchResponseSimplePublicUpsertObjectWithErrors`, the 200 and 207 bodies read as one
+//! by the generator) carries `errors`; results carry `warnings`. Inputs are the current
+//! version's generated type, moved field by field into this version's.
+
+use hubspot_crm_api::Inner;
+use hubspot_crm_api::v2026_03::Client;
+use hubspot_crm_api::v2026_03::types::{
+    BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObjectWithErrors,
+    Error, ErrorDetail, SimplePublicObjectBatchInputUpsert, SimplePublicUpsertObject,
+    StandardError,
+};
+
+use super::{ApiResult, ApiVersion, ErrorFields, RecordFields, WireInput, sealed};
+
+/// HubSpot's CRM objects API version 2026-03, supported by HubSpot until about September 2027.
+/// Pin it with [`ClientBuilder::api_version`](crate::ClientBuilder::api_version)`(V2026_03)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct V2026_03;
+
+impl sealed::Sealed for V2026_03 {}
+
+impl ApiVersion for V2026_03 {
+    const NAME: &'static str = "2026-03";
+    type ApiClient = Client;
+    type Record = SimplePublicUpsertObject;
+    type InputError = StandardError;
+    type RequestError = Error;
+    type ErrorDetail = ErrorDetail;
+    type Body = BatchResponseSimplePublicUpsertObjectWithErrors;
+
+    fn api_client(base_url: &str, http: reqwest::Client, inner: Inner) -> Client {
+        Client::new_with_client(base_url, http, inner)
+    }
+
+    async fn batch_upsert(
+        client: &Client,
+        object_type: &str,
+        inputs: Vec<WireInput>,
+    ) -> ApiResult<Self> {
+        let inputs = inputs
+            .into_iter()
+            .map(|input| SimplePublicObjectBatchInputUpsert {
+                id: input.id,
+                id_property: input.id_property,
+                object_write_trace_id: input.object_write_trace_id,
+                properties: input.properties,
+            })
+            .collect();
+        client
+            .batch_upsert()
+            .object_type(object_type)
+            .body(BatchInputSimplePublicObjectBatchInputUpsert { inputs })
+            .send()
+            .await
+    }
+
+    fn split_body(body: Self::Body) -> (Vec<SimplePublicUpsertObject>, Vec<StandardError>) {
+        (body.results, body.errors)
+    }
+
+    fn record_fields(record: &SimplePublicUpsertObject) -> RecordFields<'_> {
+        RecordFields {
+            id: &record.id,
+            new: record.new,
+            trace_id: record.object_write_trace_id.as_deref(),
+            properties: &record.properties,
+        }
+    }
+
+    fn input_error_fields(error: &StandardError) -> ErrorFields<'_, ErrorDetail> {
+        ErrorFields {
+            category: error.category.as_deref(),
+            message: error.message.as_deref(),
+            sub_category: error.sub_category.as_ref(),
+            context: &error.context,
+            details: &error.errors,
+            correlation_id: None,
+            policy_name: None,
+            error_type: None,
+        }
+    }
+
+    fn request_error_fields(error: &Error) -> ErrorFields<'_, ErrorDetail> {
+        ErrorFields {
+            category: error.category.as_deref(),
+            message: error.message.as_deref(),
+            sub_category: error.sub_category.as_ref(),
+            context: &error.context,
+            details: &error.errors,
+            correlation_id: error.correlation_id.map(|c| c.to_string()),
+            policy_name: error.policy_name.as_deref(),
+            error_type: error.error_type.as_deref(),
+        }
+    }
+
+    fn detail_code(detail: &ErrorDetail) -> Option<&str> {
+        detail.code.as_deref()
+    }
+}
