@@ -110,7 +110,7 @@ pub fn render_version(root: &Path, version: &ApiVersion) -> Result<Rendered> {
         Some(file) => {
             let (text, applied) = apply_overlay(root, file, spec_file, &mut value)?;
             overlay_actions.extend(applied);
-            Some(text.with_context(|| format!("{file} is missing"))?)
+            text
         }
         None => None,
     };

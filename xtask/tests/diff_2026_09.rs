@@ -1,12 +1,13 @@
-//! The worked example: HubSpot's 2026-09 change applied to the 2026-03 spec, compared with
-//! `cargo xtask diff --old openapi/crm-objects-batch-upsert-2026-03.json --new <fixture>`.
+//! The worked example: HubSpot's real 2026-09 change, as the two committed specs state it,
+//! compared with `cargo xtask diff --old openapi/crm-objects-batch-upsert-2026-03.json --new
+//! openapi/crm-objects-batch-upsert-2026-09.json`.
 
 use std::process::Command;
 
 use xtask::diff::{Format, Kind, Mark, Options, Report, Source, Subject};
 
 const OLD: &str = "openapi/crm-objects-batch-upsert-2026-03.json";
-const NEW: &str = "xtask/tests/fixtures/crm-objects-batch-upsert-2026-09.json";
+const NEW: &str = "openapi/crm-objects-batch-upsert-2026-09.json";
 
 fn options(format: Format) -> Options {
     Options {
@@ -82,17 +83,13 @@ fn the_2026_09_change_is_reported_with_its_marks() {
                 Removed,
                 Breaking
             ),
-            (
-                "SimplePublicObjectBatchInputUpsert",
-                "objectWriteTraceId",
-                Changed,
-                Documentation
-            ),
+            ("PublicObjectWarning", "", Removed, Breaking),
+            ("SimplePublicUpsertObject", "warnings", Removed, Breaking),
         ]
     );
     assert_eq!(report.old_version.as_deref(), Some("2026-03"));
     assert_eq!(report.new_version.as_deref(), Some("2026-09"));
-    assert_eq!(report.count(Mark::Breaking), 2);
+    assert_eq!(report.count(Mark::Breaking), 4);
     let endpoint = &report.changes[2];
     assert_eq!(
         endpoint.subject,
@@ -125,7 +122,7 @@ fn the_markdown_report_leads_with_the_counts_and_tables() {
     let lines: Vec<&str> = markdown.lines().collect();
     assert_eq!(lines[0], "## API changes: 2026-03 → 2026-09");
     assert!(
-        markdown.contains("**2 breaking**, 4 compatible, 5 documentation"),
+        markdown.contains("**4 breaking**, 4 compatible, 4 documentation"),
         "{markdown}"
     );
     assert!(markdown.contains(
@@ -148,7 +145,7 @@ fn the_markdown_report_leads_with_the_counts_and_tables() {
         "{markdown}"
     );
     assert!(markdown.contains(
-        "- Schema `SimplePublicObjectBatchInputUpsert`, `objectWriteTraceId`: description changed\n"
+        "| **breaking** | `warnings` | removed | field removed: code that reads or sets it no longer compiles |"
     ));
     // Breaking rows come first within a subject.
     let breaking = markdown
@@ -211,7 +208,7 @@ fn the_command_exits_non_zero_on_breaking_changes_only_with_deny_breaking() {
     assert!(String::from_utf8_lossy(&denied.stdout).starts_with("API changes: 2026-03 -> 2026-09"));
     assert_eq!(
         String::from_utf8_lossy(&denied.stderr),
-        "error: 2 breaking change(s) and --deny-breaking was given\n"
+        "error: 4 breaking change(s) and --deny-breaking was given\n"
     );
 
     let same = xtask_diff(&["--old", OLD, "--new", OLD, "--deny-breaking"]);

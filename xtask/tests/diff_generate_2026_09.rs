@@ -11,7 +11,8 @@ use std::path::PathBuf;
 use serde_json::Value;
 use xtask::generate;
 
-const FIXTURE: &str = "xtask/tests/fixtures/crm-objects-batch-upsert-2026-09.json";
+/// The committed 2026-09 spec, rendered here without its overlays.
+const FIXTURE: &str = "openapi/crm-objects-batch-upsert-2026-09.json";
 
 /// A scratch workspace root holding `spec` where `generate` looks for the spec.
 fn scratch_root(test: &str, spec: &str) -> PathBuf {

@@ -40,7 +40,7 @@ fn base_defaults_to_the_spec_at_head() {
     assert_eq!(spec.source, format!("{SPEC_FILE} at HEAD"));
     assert_eq!(
         spec.value.pointer("/info/version").and_then(|v| v.as_str()),
-        Some("2026-03")
+        Some("2026-09")
     );
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use xtask::generate::{self, GENERATED_FILE, Outcome, SPEC_FILE};
+use xtask::generate::{self, GENERATED_FILE, Outcome, SPEC_FILE, VERSIONS};
 use xtask::overlay::{Change, OVERLAY_FILE, Overlay};
 
 fn read(relative: &str) -> String {
@@ -16,8 +16,9 @@ fn committed_overlay() -> Overlay {
     Overlay::parse(OVERLAY_FILE, &read(OVERLAY_FILE)).unwrap_or_else(|err| panic!("{err:#}"))
 }
 
+/// The 2026-03 spec, which has both batch response schemas the shared overlay names.
 fn committed_spec() -> Value {
-    serde_json::from_str(&read(SPEC_FILE)).expect("the spec is JSON")
+    serde_json::from_str(&read(VERSIONS[0].spec)).expect("the spec is JSON")
 }
 
 /// A scratch workspace root holding copies of the committed spec, overlay and client.
@@ -26,7 +27,13 @@ fn scratch_root(test: &str, with_overlay: bool) -> PathBuf {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("openapi")).expect("creating openapi/");
     std::fs::create_dir_all(root.join("crates/hubspot-crm-api/src")).expect("creating src/");
-    let mut files = vec![SPEC_FILE, GENERATED_FILE];
+    let mut files = Vec::new();
+    for version in VERSIONS {
+        files.extend([version.spec, version.generated]);
+        if with_overlay {
+            files.extend(version.overlay);
+        }
+    }
     if with_overlay {
         files.push(OVERLAY_FILE);
     }
@@ -209,6 +216,7 @@ fn an_overlay_not_in_canonical_form_is_stale() {
 fn an_action_that_no_longer_matches_fails_generation_naming_it() {
     let root = scratch_root("unmatched", true);
     let spec_path = root.join(SPEC_FILE);
+    let committed_spec = || -> Value { serde_json::from_str(&read(SPEC_FILE)).expect("JSON") };
     let mut spec = committed_spec();
     let schemas = spec["components"]["schemas"]
         .as_object_mut()

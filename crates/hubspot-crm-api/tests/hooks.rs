@@ -96,10 +96,10 @@ async fn pre_sets_authorization_and_exec_answers_without_sockets() {
     let auth: Vec<&HeaderValue> = seen.iter().map(|r| &r.headers()[AUTHORIZATION]).collect();
     assert_eq!(auth, ["Bearer token-1", "Bearer token-2"]);
     assert!(auth.iter().all(|v| v.is_sensitive()));
-    assert_eq!(seen[0].headers()["api-version"], "2026-03");
+    assert_eq!(seen[0].headers()["api-version"], "2026-09");
     assert_eq!(
         seen[0].url().as_str(),
-        "http://fake.invalid/crm/objects/2026-03/contacts/batch/upsert"
+        "http://fake.invalid/crm/objects/2026-09/contacts/batch/upsert"
     );
     // The generated encoding, properties in the order they were set.
     let sent = seen[0]

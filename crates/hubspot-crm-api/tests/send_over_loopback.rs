@@ -91,7 +91,7 @@ async fn a_207_is_a_success_that_carries_errors() {
     assert_eq!(response.num_errors, Some(2));
 
     let request = request.await.unwrap();
-    assert!(request.starts_with("POST /crm/objects/2026-03/contacts/batch/upsert HTTP/1.1"));
+    assert!(request.starts_with("POST /crm/objects/2026-09/contacts/batch/upsert HTTP/1.1"));
     let body = &request[request.find("\r\n\r\n").unwrap() + 4..];
     let sent: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(

@@ -54,8 +54,10 @@ pub trait ApiVersion:
 
     /// The version's generated client (`hubspot_crm_api::<version>::Client`).
     type ApiClient: Clone + fmt::Debug + Send + Sync + 'static;
-    /// The version's generated result of one input: `SimplePublicUpsertObject`.
-    type Record: Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
+    /// The version's generated result of one input: `SimplePublicUpsertObject`. Its fields
+    /// every version shares are also readable through [`UpsertedRecord`], for code written
+    /// once for every version.
+    type Record: UpsertedRecord + Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
     /// The version's generated per-input error: `StandardError`.
     type InputError: Clone + fmt::Debug + PartialEq + Send + Sync + 'static;
     /// The version's generated error of a request refused as a whole: `Error`.
@@ -84,10 +86,6 @@ pub trait ApiVersion:
     #[doc(hidden)]
     fn split_body(body: Self::Body) -> (Vec<Self::Record>, Vec<Self::InputError>);
 
-    /// What the policy reads of a result.
-    #[doc(hidden)]
-    fn record_fields(record: &Self::Record) -> RecordFields<'_>;
-
     /// What the policy and [`HubSpotError`](crate::HubSpotError) read of a per-input error.
     #[doc(hidden)]
     fn input_error_fields(error: &Self::InputError) -> ErrorFields<'_, Self::ErrorDetail>;
@@ -108,18 +106,23 @@ pub type ApiResult<V> = Result<
     hubspot_crm_api::v2026_09::Error<<V as ApiVersion>::RequestError>,
 >;
 
-/// The fields of a result the policy reads, borrowed from the generated type.
-#[doc(hidden)]
-#[derive(Debug)]
-pub struct RecordFields<'a> {
-    /// HubSpot's record id.
-    pub id: &'a str,
-    /// True when the upsert created the record.
-    pub new: bool,
-    /// The trace id of the input the result answers.
-    pub trace_id: Option<&'a str>,
-    /// The record's echoed properties.
-    pub properties: &'a OrderedMap<String, Option<String>>,
+/// What every version's result of one input (`SimplePublicUpsertObject`) has, readable
+/// without naming the version: HubSpot's record id, whether the upsert created it, its dates,
+/// echoed properties and trace id. Fields of one version only (2026-03's `warnings`) are read
+/// on the version's type itself.
+pub trait UpsertedRecord {
+    /// HubSpot's record id, a numeric string.
+    fn record_id(&self) -> &str;
+    /// True when the upsert created the record, false when it updated one.
+    fn is_new(&self) -> bool;
+    /// When the record was created.
+    fn created_at(&self) -> chrono::DateTime<chrono::Utc>;
+    /// When the record was last modified.
+    fn updated_at(&self) -> chrono::DateTime<chrono::Utc>;
+    /// The record's property values as HubSpot echoed them (`None` for a property without one).
+    fn properties(&self) -> &OrderedMap<String, Option<String>>;
+    /// The trace id of the input this result answers, when HubSpot echoed it.
+    fn trace_id(&self) -> Option<&str>;
 }
 
 /// The fields of an error the policy and [`HubSpotError`](crate::HubSpotError) read, borrowed

@@ -85,7 +85,7 @@ impl Exec for FakeExec {
         Box::pin(async move {
             assert_eq!(
                 request.url().path(),
-                "/crm/objects/2026-03/contacts/batch/upsert"
+                "/crm/objects/2026-09/contacts/batch/upsert"
             );
             let authorization = request
                 .headers()

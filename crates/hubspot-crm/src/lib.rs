@@ -111,7 +111,7 @@ mod wire;
 /// `api::v2026_03::{Client, types}`.
 pub use hubspot_crm_api as api;
 
-pub use api_version::{ApiVersion, V2026_03, V2026_09};
+pub use api_version::{ApiVersion, UpsertedRecord, V2026_03, V2026_09};
 pub use auth::{AccessToken, StaticToken, TokenProvider};
 pub use bulk::{BulkRun, CancelHandle};
 pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY};

@@ -10,13 +10,13 @@
 //! The body is the run's API version's generated success body, decoded by the generated
 //! client and split by the version's adapter into results and errors; each matched result and
 //! error moves, whole, into its input's outcome. The few fields read here are named by the
-//! adapter ([`ApiVersion::record_fields`], [`ApiVersion::input_error_fields`]).
+//! adapter ([`UpsertedRecord`], [`ApiVersion::input_error_fields`]).
 
 use std::collections::HashMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::api_version::ApiVersion;
+use crate::api_version::{ApiVersion, UpsertedRecord};
 use crate::input::UpsertInput;
 use crate::wire::Answer;
 
@@ -55,9 +55,8 @@ pub(crate) fn map_response<V: ApiVersion>(
     let mut by_id: Option<ById<'_>> = None;
 
     for result in body.results {
-        let fields = V::record_fields(&result);
-        let index = fields
-            .trace_id
+        let index = result
+            .trace_id()
             .and_then(|t| by_trace.get(t).copied())
             .filter(|i| out[*i].is_unaccounted())
             .or_else(|| {
@@ -73,8 +72,8 @@ pub(crate) fn map_response<V: ApiVersion>(
                 // Fall back to the id property's value, then to HubSpot's record id.
                 by_id.iter().find_map(|((prop, id), candidates)| {
                     let value = match prop {
-                        Some(p) => fields.properties.get(*p)?.as_deref()?,
-                        None => fields.id,
+                        Some(p) => result.properties().get(*p)?.as_deref()?,
+                        None => result.record_id(),
                     };
                     if value.to_lowercase() != *id {
                         return None;

@@ -24,7 +24,7 @@ use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::api_version::{ApiVersion, WireInput};
+use crate::api_version::{ApiVersion, UpsertedRecord, WireInput};
 use crate::client::Shared;
 use crate::input::UpsertInput;
 use crate::mapping::{ItemResult, map_response};
@@ -187,9 +187,8 @@ async fn run_unit_inner<V: ApiVersion>(
                 for (item, result) in items.into_iter().zip(mapped) {
                     match result {
                         ItemResult::Applied(record) => {
-                            let fields = V::record_fields(&record);
-                            let record_id = fields.id.to_string();
-                            let kind = if fields.new {
+                            let record_id = record.record_id().to_string();
+                            let kind = if record.is_new() {
                                 OutcomeKind::Created { record_id, record }
                             } else {
                                 OutcomeKind::Updated { record_id, record }

@@ -72,6 +72,17 @@ pub enum SchemaKind {
     Report,
 }
 
+/// The API versions the loader speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiVersionArg {
+    /// 2026-09, HubSpot's current version: `/crm/objects/2026-09/{objectType}/batch/upsert`.
+    #[value(name = "2026-09")]
+    V2026_09,
+    /// 2026-03, supported by HubSpot until about September 2027.
+    #[value(name = "2026-03")]
+    V2026_03,
+}
+
 /// The HubSpot plans, for their request quotas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PlanArg {
@@ -168,6 +179,17 @@ pub struct RunArgs {
     /// The API's base URL.
     #[arg(long, value_name = "URL", default_value = DEFAULT_BASE_URL, help_heading = "Connection")]
     pub base_url: String,
+
+    /// HubSpot's API version to speak; records go to `/crm/objects/<VERSION>/...`. The default
+    /// is HubSpot's current version; pin 2026-03 to keep the previous one.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "VERSION",
+        default_value = "2026-09",
+        help_heading = "Connection"
+    )]
+    pub api_version: ApiVersionArg,
 
     /// Your HubSpot plan, which sets the request quota the run is paced to.
     #[arg(

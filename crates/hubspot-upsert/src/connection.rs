@@ -1,7 +1,7 @@
 //! Where requests go and with which token: HubSpot with the token from the environment, or the
 //! embedded mock started in this process (`--mock`).
 
-use hubspot_crm::{AccessToken, Client, Plan, RateLimit, RetryPolicy};
+use hubspot_crm::{AccessToken, ApiVersion, Client, Plan, RateLimit, RetryPolicy};
 use hubspot_crm_mock::{MockServer, PropertyDefinitions};
 
 use crate::cli::{PlanArg, RunArgs};
@@ -11,10 +11,10 @@ use crate::plan::RATE_WINDOW;
 /// The token handed to the embedded mock, which accepts any well-formed token.
 const MOCK_TOKEN: &str = "mock-token";
 
-/// A client ready to run, and the mock it talks to, if any.
-pub struct Connection {
+/// A client of API version `V` ready to run, and the mock it talks to, if any.
+pub struct Connection<V: ApiVersion> {
     /// The configured client.
-    pub client: Client,
+    pub client: Client<V>,
     /// The embedded mock, kept alive for the run and shut down after it.
     pub mock: Option<MockServer>,
 }
@@ -43,7 +43,7 @@ pub fn token_from_env(name: &str) -> Result<AccessToken, FatalError> {
 }
 
 /// Starts the mock if asked, reads the token otherwise, and builds the client.
-pub async fn connect(args: &RunArgs) -> Result<Connection, FatalError> {
+pub async fn connect<V: ApiVersion>(args: &RunArgs) -> Result<Connection<V>, FatalError> {
     let (base_url, token, mock) = if args.mock {
         let per_window = u32::try_from(args.plan.requests_per_window()).unwrap_or(u32::MAX);
         let mut builder = MockServer::builder().rate_limit(per_window, RATE_WINDOW);
@@ -72,6 +72,7 @@ pub async fn connect(args: &RunArgs) -> Result<Connection, FatalError> {
     };
     let retry = RetryPolicy::default().max_attempts(args.max_retries.saturating_add(1));
     let client = Client::builder()
+        .api_version(V::default())
         .base_url(base_url)
         .token(token)
         .timeout(args.timeout)

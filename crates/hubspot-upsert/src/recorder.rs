@@ -7,7 +7,7 @@
 //! of the journal so a resumed run sends those records again; with a journal they are also
 //! left out of the report, so that no record is reported twice.
 
-use hubspot_crm::{NotAttemptedReason, OutcomeKind, RecordOutcome};
+use hubspot_crm::{ApiVersion, NotAttemptedReason, OutcomeKind, RecordOutcome, UpsertedRecord};
 
 use crate::checks::Refusal;
 use crate::error::FatalError;
@@ -38,7 +38,7 @@ pub struct Ending {
 
 impl Ending {
     /// The ending of a record the client handled.
-    pub fn from_client(origin: Origin, outcome: RecordOutcome) -> Ending {
+    pub fn from_client<V: ApiVersion>(origin: Origin, outcome: RecordOutcome<V>) -> Ending {
         let mut line = ReportLine {
             line: origin.line,
             id: Some(outcome.id),
@@ -56,14 +56,14 @@ impl Ending {
             OutcomeKind::Created { record_id, record } => {
                 line.outcome = Outcome::Created;
                 line.record_id = Some(record_id);
-                line.created_at = Some(record.created_at);
-                line.updated_at = Some(record.updated_at);
+                line.created_at = Some(record.created_at());
+                line.updated_at = Some(record.updated_at());
             }
             OutcomeKind::Updated { record_id, record } => {
                 line.outcome = Outcome::Updated;
                 line.record_id = Some(record_id);
-                line.created_at = Some(record.created_at);
-                line.updated_at = Some(record.updated_at);
+                line.created_at = Some(record.created_at());
+                line.updated_at = Some(record.updated_at());
             }
             OutcomeKind::Failed {
                 category,

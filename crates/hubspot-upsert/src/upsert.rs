@@ -8,10 +8,13 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use std::sync::Arc;
 
-use hubspot_crm::{BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema};
+use hubspot_crm::{
+    ApiVersion, BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, RecordOutcome,
+    V2026_03, V2026_09,
+};
 
 use crate::checks::{RecordChecks, Refusal};
-use crate::cli::{RunArgs, Target};
+use crate::cli::{ApiVersionArg, RunArgs, Target};
 use crate::connection::{self, Connection};
 use crate::error::FatalError;
 use crate::exit::Exit;
@@ -57,7 +60,11 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
         .enable_all()
         .build()
         .map_err(|e| FatalError::Client(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(drive(args, target, prepared))
+    // The version is a type of the client and its outcomes: the run is the same code for each.
+    match args.api_version {
+        ApiVersionArg::V2026_09 => runtime.block_on(drive::<V2026_09>(args, target, prepared)),
+        ApiVersionArg::V2026_03 => runtime.block_on(drive::<V2026_03>(args, target, prepared)),
+    }
 }
 
 fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
@@ -118,7 +125,11 @@ struct Stops {
     abandoned: bool,
 }
 
-async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Exit, FatalError> {
+async fn drive<V: ApiVersion>(
+    args: &RunArgs,
+    target: &Target,
+    prepared: Prepared,
+) -> Result<Exit, FatalError> {
     let Prepared {
         source,
         object_type,
@@ -129,7 +140,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         schema,
         total,
     } = prepared;
-    let Connection { client, mock } = connection::connect(args).await?;
+    let Connection { client, mock } = connection::connect::<V>(args).await?;
     let display = ProgressDisplay::new(args.quiet, std::io::stderr().is_terminal(), total);
     let started = Instant::now();
 
@@ -141,7 +152,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
     } = feed::start(reader, resume.done, checks, target.id_property.clone());
     let input_stream = futures::stream::poll_fn(move |cx| inputs.poll_recv(cx));
     // With a property schema the client checks each record before batching it.
-    let mut run: Option<BulkRun> = Some(match schema {
+    let mut run: Option<BulkRun<V>> = Some(match schema {
         Some(schema) => client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream),
         None => client.bulk_upsert(object_type.clone(), input_stream),
     });
@@ -258,7 +269,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
 }
 
 /// The next outcome, or `None` when the run has ended; pending forever once it has.
-async fn next_outcome(run: &mut Option<BulkRun>) -> Option<hubspot_crm::RecordOutcome> {
+async fn next_outcome<V: ApiVersion>(run: &mut Option<BulkRun<V>>) -> Option<RecordOutcome<V>> {
     match run.as_mut() {
         Some(r) => r.next().await,
         None => std::future::pending().await,
@@ -278,11 +289,11 @@ fn record_refusal(
     recorder.record(Ending::refused(origin, record.id, refusal))
 }
 
-fn record_outcome(
+fn record_outcome<V: ApiVersion>(
     recorder: &mut Recorder,
     in_flight: &feed::InFlight,
     values: &mut ValueTally,
-    outcome: hubspot_crm::RecordOutcome,
+    outcome: RecordOutcome<V>,
 ) -> Result<(), FatalError> {
     match &outcome.kind {
         OutcomeKind::Failed { category, .. } if category == PROPERTY_CHECK => values.refused += 1,

@@ -3,15 +3,15 @@
 //! by the generator) carries `errors`; results carry `warnings`. Inputs are the current
 //! version's generated type, moved field by field into this version's.
 
-use hubspot_crm_api::Inner;
 use hubspot_crm_api::v2026_03::Client;
 use hubspot_crm_api::v2026_03::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObjectWithErrors,
     Error, ErrorDetail, SimplePublicObjectBatchInputUpsert, SimplePublicUpsertObject,
     StandardError,
 };
+use hubspot_crm_api::{Inner, OrderedMap};
 
-use super::{ApiResult, ApiVersion, ErrorFields, RecordFields, WireInput, sealed};
+use super::{ApiResult, ApiVersion, ErrorFields, UpsertedRecord, WireInput, sealed};
 
 /// HubSpot's CRM objects API version 2026-03, supported by HubSpot until about September 2027.
 /// Pin it with [`ClientBuilder::api_version`](crate::ClientBuilder::api_version)`(V2026_03)`.
@@ -59,15 +59,6 @@ impl ApiVersion for V2026_03 {
         (body.results, body.errors)
     }
 
-    fn record_fields(record: &SimplePublicUpsertObject) -> RecordFields<'_> {
-        RecordFields {
-            id: &record.id,
-            new: record.new,
-            trace_id: record.object_write_trace_id.as_deref(),
-            properties: &record.properties,
-        }
-    }
-
     fn input_error_fields(error: &StandardError) -> ErrorFields<'_, ErrorDetail> {
         ErrorFields {
             category: error.category.as_deref(),
@@ -96,5 +87,31 @@ impl ApiVersion for V2026_03 {
 
     fn detail_code(detail: &ErrorDetail) -> Option<&str> {
         detail.code.as_deref()
+    }
+}
+
+impl UpsertedRecord for SimplePublicUpsertObject {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+
+    fn is_new(&self) -> bool {
+        self.new
+    }
+
+    fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.created_at
+    }
+
+    fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+
+    fn properties(&self) -> &OrderedMap<String, Option<String>> {
+        &self.properties
+    }
+
+    fn trace_id(&self) -> Option<&str> {
+        self.object_write_trace_id.as_deref()
     }
 }

@@ -4,14 +4,14 @@
 //! HubSpot still sends on dated paths, decodes into the same body (the version's overlay reads
 //! it so). The inputs are already this version's generated type.
 
-use hubspot_crm_api::Inner;
 use hubspot_crm_api::v2026_09::Client;
 use hubspot_crm_api::v2026_09::types::{
     BatchInputSimplePublicObjectBatchInputUpsert, BatchResponseSimplePublicUpsertObject, Error,
     ErrorDetail, SimplePublicUpsertObject, StandardError,
 };
+use hubspot_crm_api::{Inner, OrderedMap};
 
-use super::{ApiResult, ApiVersion, ErrorFields, RecordFields, WireInput, sealed};
+use super::{ApiResult, ApiVersion, ErrorFields, UpsertedRecord, WireInput, sealed};
 
 /// HubSpot's CRM objects API version 2026-09, its current version since September 2026 and the
 /// client's default.
@@ -50,15 +50,6 @@ impl ApiVersion for V2026_09 {
         (body.results, body.errors)
     }
 
-    fn record_fields(record: &SimplePublicUpsertObject) -> RecordFields<'_> {
-        RecordFields {
-            id: &record.id,
-            new: record.new,
-            trace_id: record.object_write_trace_id.as_deref(),
-            properties: &record.properties,
-        }
-    }
-
     fn input_error_fields(error: &StandardError) -> ErrorFields<'_, ErrorDetail> {
         ErrorFields {
             category: error.category.as_deref(),
@@ -87,5 +78,31 @@ impl ApiVersion for V2026_09 {
 
     fn detail_code(detail: &ErrorDetail) -> Option<&str> {
         detail.code.as_deref()
+    }
+}
+
+impl UpsertedRecord for SimplePublicUpsertObject {
+    fn record_id(&self) -> &str {
+        &self.id
+    }
+
+    fn is_new(&self) -> bool {
+        self.new
+    }
+
+    fn created_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.created_at
+    }
+
+    fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+
+    fn properties(&self) -> &OrderedMap<String, Option<String>> {
+        &self.properties
+    }
+
+    fn trace_id(&self) -> Option<&str> {
+        self.object_write_trace_id.as_deref()
     }
 }
