@@ -104,12 +104,14 @@ pub struct Report {
     pub drift: Vec<Difference>,
     /// The known deviations seen, each with the differences it covers.
     pub deviations: Vec<(&'static Deviation, Vec<Difference>)>,
-    /// The known deviations that covered nothing this time: the list may need updating.
+    /// The known deviations of this version that covered nothing this time: the list may
+    /// need updating.
     pub unseen: Vec<&'static Deviation>,
 }
 
 impl Report {
-    /// Compares our spec with HubSpot's document and sorts the differences by `known`.
+    /// Compares our spec with HubSpot's document and sorts the differences by the entries of
+    /// `known` that apply to `version`.
     pub fn new(
         theirs: &Spec,
         ours: &Spec,
@@ -119,8 +121,10 @@ impl Report {
         let comparison = contract::compare(&theirs.value, &ours.value)?;
         let mut drift = Vec::new();
         let mut deviations: Vec<(&'static Deviation, Vec<Difference>)> = Vec::new();
+        let applicable: Vec<&'static Deviation> =
+            known.iter().filter(|d| d.applies_to(version)).collect();
         for difference in &comparison.differences {
-            match known.iter().find(|d| d.covers(difference)) {
+            match applicable.iter().copied().find(|d| d.covers(difference)) {
                 Some(deviation) => match deviations.iter_mut().find(|(d, _)| *d == deviation) {
                     Some((_, covered)) => covered.push(difference.clone()),
                     None => deviations.push((deviation, vec![difference.clone()])),
@@ -129,8 +133,8 @@ impl Report {
             }
         }
         deviations.sort_by_key(|(d, _)| known.iter().position(|k| k == *d));
-        let unseen = known
-            .iter()
+        let unseen = applicable
+            .into_iter()
             .filter(|k| !deviations.iter().any(|(d, _)| d == k))
             .collect();
         Ok(Report {

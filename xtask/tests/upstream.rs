@@ -13,7 +13,8 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 use xtask::diff::Spec;
-use xtask::upstream::deviations::KNOWN;
+use xtask::upstream::contract::PRESENCE;
+use xtask::upstream::deviations::{Deviation, KNOWN, Side};
 use xtask::upstream::{Options, Report, committed_spec, committed_specs, document_version};
 
 const THEIRS: &str = "xtask/tests/fixtures/hubspot-shape/objects-2026-03.json";
@@ -297,6 +298,45 @@ fn a_deviation_hubspot_caught_up_with_is_reported_unseen_and_another_value_is_dr
         drift(&report),
         vec!["openapi: version `3.1.0` in HubSpot's document, `3.0.3` in ours"]
     );
+}
+
+/// A deviation of the 2026-09 spec only: a header scheme HubSpot's document declares.
+static HEADER_2026_09: &[Deviation] = &[Deviation {
+    name: "a 2026-09 header",
+    place: "security scheme `private_apps` (apiKey in header `private-app`)",
+    aspect: PRESENCE,
+    theirs: Side::Present,
+    ours: Side::Absent,
+    versions: &["2026-09"],
+    reason: "a test entry",
+}];
+
+#[test]
+fn a_deviation_of_another_version_neither_covers_nor_goes_unseen() {
+    let mut theirs = read(THEIRS);
+    theirs["components"]["securitySchemes"]["private_apps"] =
+        json!({"type": "apiKey", "in": "header", "name": "private-app"});
+    at(&mut theirs, &format!("{UPSERT_OP}/security"))
+        .as_array_mut()
+        .expect("a list")
+        .push(json!({"private_apps": ["crm.objects.contacts.write"]}));
+    let (theirs, ours) = (spec("theirs.json", &theirs), spec("ours.json", &read(OURS)));
+    let line = "security scheme `private_apps` (apiKey in header `private-app`): in HubSpot's document, not in ours";
+    let for_2026_03 = Report::new(&theirs, &ours, "2026-03", HEADER_2026_09).expect("compared");
+    assert!(for_2026_03.unseen.is_empty());
+    assert!(
+        drift(&for_2026_03).contains(&line.to_owned()),
+        "{:#?}",
+        for_2026_03.drift
+    );
+    let for_2026_09 = Report::new(&theirs, &ours, "2026-09", HEADER_2026_09).expect("compared");
+    assert!(!drift(&for_2026_09).contains(&line.to_owned()));
+    assert_eq!(for_2026_09.deviations.len(), 1);
+    assert_eq!(for_2026_09.deviations[0].1[0].line(), line);
+    // Without the scheme in HubSpot's document, the 2026-09 entry is reported unseen.
+    let plain = spec("plain.json", &read(THEIRS));
+    let unseen = Report::new(&plain, &ours, "2026-09", HEADER_2026_09).expect("compared");
+    assert_eq!(unseen.unseen.len(), 1);
 }
 
 #[test]

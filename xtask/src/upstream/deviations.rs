@@ -51,11 +51,19 @@ pub struct Deviation {
     pub theirs: Side,
     /// Our side as the deviation expects it.
     pub ours: Side,
+    /// The API versions it applies to; empty for every version. A deviation of one
+    /// version's spec is neither applied to nor reported unseen for another.
+    pub versions: &'static [&'static str],
     /// Why our spec differs.
     pub reason: &'static str,
 }
 
 impl Deviation {
+    /// Whether this entry applies to the spec of `version`.
+    pub fn applies_to(&self, version: &str) -> bool {
+        self.versions.is_empty() || self.versions.contains(&version)
+    }
+
     /// Whether this entry covers `difference`.
     pub fn covers(&self, difference: &Difference) -> bool {
         let place_matches = self.place == "*"
@@ -95,6 +103,7 @@ pub const KNOWN: &[Deviation] = &[
         aspect: "version",
         theirs: Side::Is("`3.0.1`"),
         ours: Side::Is("`3.0.3`"),
+        versions: &[],
         reason: "HubSpot publishes OpenAPI 3.0.1; ours declares 3.0.3, the same model with clarified \
                  wording, which progenitor reads (openapi/README.md).",
     },
@@ -104,6 +113,7 @@ pub const KNOWN: &[Deviation] = &[
         aspect: PROSE_ASPECT,
         theirs: Side::Any,
         ours: Side::Any,
+        versions: &[],
         reason: "Descriptions, summaries and examples are written for this project: HubSpot's \
                  document is proprietary and its text is never copied (openapi/README.md). Only \
                  their number is reported.",
@@ -114,6 +124,7 @@ pub const KNOWN: &[Deviation] = &[
         aspect: "operationId",
         theirs: Side::Any,
         ours: Side::Is("`batch_upsert`"),
+        versions: &[],
         reason: "The operationId is the generated method's name (`batch_upsert`). HubSpot builds \
                  its ids from the dated paths and has changed them after release.",
     },
@@ -123,6 +134,7 @@ pub const KNOWN: &[Deviation] = &[
         aspect: "maxItems",
         theirs: Side::Absent,
         ours: Side::Is("`100`"),
+        versions: &[],
         reason: "HubSpot documents the limit of 100 inputs per request (101 is answered 400) in \
                  its reference page, not in its schema; ours states it as `maxItems` so that the \
                  generated types, the mock and the contract tests carry it.",
@@ -133,9 +145,32 @@ pub const KNOWN: &[Deviation] = &[
         aspect: PRESENCE,
         theirs: Side::Absent,
         ours: Side::Present,
-        reason: "HubSpot's document lists only OAuth 2.0 for the operation. A private app's \
-                 access token, sent as `Authorization: Bearer <token>`, is accepted as well and \
-                 carries the same scopes; ours declares it so that generated clients and the mock \
-                 take both kinds of token.",
+        versions: &[],
+        reason: "HubSpot's developer documentation has a private app's access token sent as \
+                 `Authorization: Bearer <token>`, beside OAuth 2.0 tokens, with the same scopes; \
+                 HubSpot's document does not declare that bearer scheme for the operation. Ours \
+                 declares it so that generated clients and the mock take both kinds of token.",
+    },
+    Deviation {
+        name: "private app token as a bearer token",
+        place: "security scheme `private_apps` (apiKey in header `private-app`)",
+        aspect: PRESENCE,
+        theirs: Side::Present,
+        ours: Side::Absent,
+        versions: &["2026-09"],
+        reason: "HubSpot's 2026-09 document declares a private app's token as an API key in a \
+                 `private-app` header; ours sends it as `Authorization: Bearer <token>`, as \
+                 HubSpot's developer documentation does (the `private_app` scheme above).",
+    },
+    Deviation {
+        name: "no legacy private app header",
+        place: "security scheme `private_apps_legacy` (apiKey in header `private-app-legacy`)",
+        aspect: PRESENCE,
+        theirs: Side::Present,
+        ours: Side::Absent,
+        versions: &["2026-09"],
+        reason: "HubSpot's 2026-09 document also lists a legacy `private-app-legacy` header, \
+                 with the legacy `contacts` scope only; ours declares the bearer token, which \
+                 carries the current `crm.objects.*` scopes.",
     },
 ];
