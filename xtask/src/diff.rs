@@ -3,14 +3,16 @@
 //!
 //! This module holds the report's data model, the command-line options and the loading of the
 //! two specs (from files, or from a git revision and the working tree) and of their overlays.
-//! The comparison itself is in [`compare`], the overlay side ("what we changed in how we read
-//! it") in [`reading`], the request/response reachability of schemas in [`usage`], and the
-//! Markdown and text output in [`render`].
+//! The comparison itself is in [`compare`], the pairing of operations across a version bump
+//! (HubSpot's own documents carry the version in every path and `operationId`) in [`pairing`],
+//! the overlay side ("what we changed in how we read it") in [`reading`], the request/response
+//! reachability of schemas in [`usage`], and the Markdown and text output in [`render`].
 //!
 //! A spec read from a git revision is read through the overlay committed at that revision (if
 //! any); a spec read from a file, through the working tree's overlay.
 
 pub mod compare;
+pub mod pairing;
 pub mod reading;
 pub mod render;
 pub mod usage;
@@ -74,9 +76,10 @@ pub enum Subject {
     /// Document-level fields: `info`, `servers`, the OpenAPI version.
     Document,
     /// An operation, named by its `operationId` (the generated method's name) or, without one,
-    /// by method and path.
+    /// by method and path. Operations are paired across the two specs by `operationId`, or by
+    /// method and path with the version segment of the path set aside ([`pairing`]).
     Operation {
-        /// The `operationId`, or `METHOD /path`.
+        /// The `operationId` (the new one when it changed), or `METHOD /path`.
         id: String,
         /// `METHOD /path` in the new spec, or in the old one when the operation was removed.
         endpoint: String,
@@ -104,6 +107,23 @@ pub struct Change {
     pub mark: Mark,
     /// What changed and, for breaking changes, why it breaks callers.
     pub detail: String,
+    /// For an operation's `endpoint` change whose paths differ in their version segment only
+    /// (`/crm/objects/2026-03/...` → `/crm/objects/2026-09/...`): the version it moved
+    /// between. The report says such moves once for all the operations that share them.
+    pub moved: Option<VersionMove>,
+}
+
+/// The version an operation's path moved between, when nothing else in the path changed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct VersionMove {
+    /// The version segment(s) of the old path, such as `2026-03` or `v3`.
+    pub from: String,
+    /// The version segment(s) of the new path.
+    pub to: String,
+    /// Whether the `operationId` stayed the same (this project's specs: the generated method
+    /// keeps its name); otherwise it changed with the version only (HubSpot's documents, whose
+    /// ids are built from the paths).
+    pub same_id: bool,
 }
 
 /// The comparison of two specs.

@@ -6,6 +6,7 @@ pub mod generate;
 pub mod overlay;
 pub mod rewrite;
 pub mod spec_json;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 

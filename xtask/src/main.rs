@@ -15,7 +15,17 @@ tasks:
                       (default HEAD) and the working tree, marking what breaks callers
   diff --old FILE --new FILE [--format markdown|text] [--deny-breaking]
                       the same for two spec files (--old alone compares with the working
-                      tree's spec; --new alone compares the spec at HEAD with FILE)
+                      tree's spec; --new alone compares the spec at HEAD with FILE); reads
+                      HubSpot's own documents too: operations are paired across a version
+                      bump by method and path with the version segment (/2026-03/, /v3/)
+                      set aside, so a bump reports no operation removed
+  upstream FILE [--format text|markdown] [--spec SPEC]
+                      is our spec still HubSpot's? FILE is HubSpot's current objects.json of
+                      a version (HubSpot/HubSpot-public-api-spec-collection); compares it with
+                      openapi/crm-objects-batch-upsert-<its version>.json (or SPEC): the
+                      batch upsert operation, every schema it reaches, its scopes; lists known
+                      deviations (xtask/src/upstream/deviations.rs) apart from drift.
+                      Exit status: 0 match, 1 drift, 2 cannot compare
   bench [--quick]     build in release, run the benchmark scenarios (full: under 15 min;
                       --quick: under 2 min), print the table, rewrite BENCHMARKS.md's results
   bench --smoke       a few seconds in a debug build: the harness works and every record
@@ -29,6 +39,7 @@ fn main() -> ExitCode {
         ["generate"] => run_generate(false),
         ["generate", "--check"] => run_generate(true),
         ["diff", options @ ..] => run_diff(options),
+        ["upstream", options @ ..] => return run_upstream(options),
         ["bench"] => run_bench(xtask::bench::Mode::Full),
         ["bench", "--quick"] => run_bench(xtask::bench::Mode::Quick),
         ["bench", "--smoke"] => run_bench(xtask::bench::Mode::Smoke),
@@ -74,6 +85,31 @@ fn run_diff(args: &[&str]) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `upstream` exits 0 on a match, 1 on drift and 2 when it cannot compare, so that a script
+/// tells drift from a missing file.
+fn run_upstream(args: &[&str]) -> ExitCode {
+    let result = xtask::upstream::Options::parse(args)
+        .and_then(|options| xtask::upstream::run(&xtask::workspace_root(), &options));
+    match result {
+        Ok((report, text)) => {
+            print!("{text}");
+            if report.has_drift() {
+                eprintln!(
+                    "error: our spec differs from HubSpot's document in {} place(s); see the drift above",
+                    report.drift.len()
+                );
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_generate(check: bool) -> anyhow::Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! The comparison of two specs: operations matched by `operationId` (the generated method's
-//! name), schemas matched by name (the generated type's name), and every difference marked
-//! by what it does to a caller of the generated crate.
+//! name) or, across a version bump, by method and path with the version set aside
+//! ([`pairing`]), schemas matched by name (the generated type's name), and
+//! every difference marked by what it does to a caller of the generated crate.
 //!
 //! The rules, for progenitor's output: a required field is a plain `T` and an optional one an
 //! `Option<T>`, so any change of required-ness or nullability changes a field's Rust type; a
@@ -12,8 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
+use super::pairing::{self, Key};
 use super::usage::{self, METHODS, Usage, schema_ref_name};
-use super::{Change, Kind, Mark, Subject};
+use super::{Change, Kind, Mark, Subject, VersionMove};
 use crate::spec_json::{members, members_at, required};
 
 /// Keywords that only document a schema.
@@ -82,6 +84,8 @@ struct Comparer<'a> {
 
 /// One operation as found in a spec.
 struct Operation<'a> {
+    /// The `operationId`, or `METHOD /path` without one.
+    id: String,
     method: &'static str,
     path: &'a str,
     value: &'a Value,
@@ -102,6 +106,7 @@ impl<'a> Comparer<'a> {
             kind,
             mark,
             detail,
+            moved: None,
         });
     }
 
@@ -144,52 +149,98 @@ impl<'a> Comparer<'a> {
     fn operations(&mut self) -> Result<()> {
         let old_ops = operations(self.old_spec);
         let new_ops = operations(self.new_spec);
-        let ids: BTreeSet<&String> = old_ops.keys().chain(new_ops.keys()).collect();
-        for id in ids {
-            match (old_ops.get(id), new_ops.get(id)) {
+        type Pair<'o, 'a> = (Option<&'o Operation<'a>>, Option<&'o Operation<'a>>);
+        let mut pairs: Vec<Pair<'_, 'a>> =
+            pairing::pair(&pairing_keys(&old_ops), &pairing_keys(&new_ops))
+                .into_iter()
+                .map(|(o, n)| (o.map(|i| &old_ops[i]), n.map(|j| &new_ops[j])))
+                .collect();
+        // In name order: the new name of an operation found in both, the old one of a removed one.
+        let name = |pair: &Pair<'_, 'a>| pair.1.or(pair.0).map(|op| op.id.clone());
+        pairs.sort_by_key(name);
+        for pair in pairs {
+            match pair {
                 (Some(old), None) => {
-                    let subject = operation_subject(id, old);
+                    let subject = operation_subject(old);
                     self.push(
                         &subject,
                         "",
                         Kind::Removed,
                         Mark::Breaking,
-                        format!("operation removed: the generated method `{id}` no longer exists"),
+                        format!(
+                            "operation removed: the generated method `{}` no longer exists",
+                            old.id
+                        ),
                     );
                 }
                 (None, Some(new)) => {
-                    let subject = operation_subject(id, new);
+                    let subject = operation_subject(new);
                     self.push(
                         &subject,
                         "",
                         Kind::Added,
                         Mark::Compatible,
-                        format!("new operation: new generated method `{id}`"),
+                        format!("new operation: new generated method `{}`", new.id),
                     );
                 }
                 (Some(old), Some(new)) => self
-                    .operation(id, old, new)
-                    .with_context(|| format!("comparing operation {id}"))?,
+                    .operation(old, new)
+                    .with_context(|| format!("comparing operation {}", new.id))?,
                 (None, None) => {}
             }
         }
         Ok(())
     }
 
-    fn operation(&mut self, id: &str, old: &Operation<'a>, new: &Operation<'a>) -> Result<()> {
-        let subject = operation_subject(id, new);
-        if old.endpoint() != new.endpoint() {
+    fn operation(&mut self, old: &Operation<'a>, new: &Operation<'a>) -> Result<()> {
+        let subject = operation_subject(new);
+        // HubSpot builds its operationIds from the paths, version included: an id that changes
+        // with the version only, or that is built from its own path on both sides (HubSpot
+        // changed the scheme of its ids between `/v3/` and the dated versions), is part of the
+        // move, reported with the endpoint below.
+        let id_follows_version = old.id != new.id
+            && (pairing::unversioned(&old.id) == pairing::unversioned(&new.id)
+                || (old.id.contains(old.path) && new.id.contains(new.path)));
+        if old.id != new.id && !id_follows_version {
             self.push(
                 &subject,
-                "endpoint",
+                "operationId",
                 Kind::Changed,
-                Mark::Compatible,
+                Mark::Breaking,
                 format!(
-                    "`{}` → `{}`: the generated method keeps its name and sends requests to the new endpoint",
-                    old.endpoint(),
-                    new.endpoint()
+                    "`{}` → `{}`: the generated method is renamed, and calls to `{}` no longer compile",
+                    old.id, new.id, old.id
                 ),
             );
+        }
+        if old.endpoint() != new.endpoint() {
+            // A version move: same method, same path but for its version, and an operationId
+            // that stayed or moved with the version.
+            let moved = (old.method == new.method && (old.id == new.id || id_follows_version))
+                .then(|| pairing::version_move(old.path, new.path))
+                .flatten();
+            let consequence = match (&moved, id_follows_version, old.id == new.id) {
+                (_, _, true) => {
+                    "the generated method keeps its name and sends requests to the new endpoint"
+                        .to_owned()
+                }
+                (Some((_, to)), true, _) => format!(
+                    "the same operation at version {to}; its `operationId` carries the path and moves with it"
+                ),
+                _ => "requests go to the new endpoint".to_owned(),
+            };
+            self.changes.push(Change {
+                subject: subject.clone(),
+                location: "endpoint".to_owned(),
+                kind: Kind::Changed,
+                mark: Mark::Compatible,
+                detail: format!("`{}` → `{}`: {consequence}", old.endpoint(), new.endpoint()),
+                moved: moved.map(|(from, to)| VersionMove {
+                    from,
+                    to,
+                    same_id: old.id == new.id,
+                }),
+            });
         }
         for key in ["summary", "description"] {
             if old.value.get(key) != new.value.get(key) {
@@ -871,9 +922,21 @@ const RESPONSE: Usage = Usage {
     response: true,
 };
 
-/// Every operation of `spec`, by `operationId` (or `METHOD /path` without one).
-fn operations(spec: &Value) -> BTreeMap<String, Operation<'_>> {
-    let mut found = BTreeMap::new();
+/// What [`pairing::pair`] reads of each operation.
+fn pairing_keys<'o>(operations: &'o [Operation<'_>]) -> Vec<Key<'o>> {
+    operations
+        .iter()
+        .map(|op| Key {
+            id: &op.id,
+            method: op.method,
+            path: op.path,
+        })
+        .collect()
+}
+
+/// Every operation of `spec`, in path order.
+fn operations(spec: &Value) -> Vec<Operation<'_>> {
+    let mut found = Vec::new();
     let Some(paths) = spec.get("paths").and_then(Value::as_object) else {
         return found;
     };
@@ -882,26 +945,26 @@ fn operations(spec: &Value) -> BTreeMap<String, Operation<'_>> {
             let Some(value) = item.get(method) else {
                 continue;
             };
-            let operation = Operation {
-                method,
-                path,
-                value,
-                path_item: item,
-            };
             let id = value
                 .get("operationId")
                 .and_then(Value::as_str)
                 .map(str::to_owned)
-                .unwrap_or_else(|| operation.endpoint());
-            found.insert(id, operation);
+                .unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
+            found.push(Operation {
+                id,
+                method,
+                path,
+                value,
+                path_item: item,
+            });
         }
     }
     found
 }
 
-fn operation_subject(id: &str, operation: &Operation<'_>) -> Subject {
+fn operation_subject(operation: &Operation<'_>) -> Subject {
     Subject::Operation {
-        id: id.to_owned(),
+        id: operation.id.clone(),
         endpoint: operation.endpoint(),
     }
 }

@@ -106,8 +106,9 @@ pub fn schema_usage(spec: &Value) -> BTreeMap<String, Usage> {
     usage
 }
 
-/// The names of the schemas reachable from `roots`.
-fn reachable(spec: &Value, roots: &[&Value]) -> BTreeSet<String> {
+/// The names of the schemas under `components/schemas` reachable from `roots`, following
+/// local `$ref`s through schemas and shared components.
+pub fn reachable(spec: &Value, roots: &[&Value]) -> BTreeSet<String> {
     let mut seen_refs = BTreeSet::new();
     let mut schemas = BTreeSet::new();
     let mut pending: Vec<String> = Vec::new();
