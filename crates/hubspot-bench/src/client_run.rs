@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hubspot_crm::{AccessToken, Client, ObjectType, RateLimit, UpsertInput};
+use hubspot_crm::{
+    AccessToken, ApiVersion, Client, ObjectType, RateLimit, UpsertInput, V2026_03, V2026_09,
+};
 
 /// The token every scenario sends (the mock accepts any well-formed bearer token).
 pub const TOKEN: &str = "bench-token";
@@ -18,11 +20,21 @@ pub fn build_client(
     concurrency: usize,
     rate_limit: Option<(u32, Duration)>,
 ) -> anyhow::Result<Client> {
+    build_client_at(base_url, concurrency, rate_limit)
+}
+
+/// [`build_client`] speaking API version `V`.
+pub fn build_client_at<V: ApiVersion>(
+    base_url: &str,
+    concurrency: usize,
+    rate_limit: Option<(u32, Duration)>,
+) -> anyhow::Result<Client<V>> {
     let limit = match rate_limit {
         Some((max, window)) => RateLimit::new(max, window),
         None => RateLimit::new(1_000_000_000, Duration::from_millis(1)).learn_from_headers(false),
     };
     Ok(Client::builder()
+        .api_version(V::default())
         .base_url(base_url)
         .token(AccessToken::new(TOKEN))
         .concurrency(concurrency)
@@ -46,8 +58,9 @@ pub struct ClientRun {
 }
 
 /// Upserts `inputs` through `client.bulk_upsert` and waits for every outcome.
-pub async fn run<I>(client: &Client, inputs: I) -> ClientRun
+pub async fn run<V, I>(client: &Client<V>, inputs: I) -> ClientRun
 where
+    V: ApiVersion,
     I: IntoIterator<Item = UpsertInput>,
     I::IntoIter: Send + 'static,
 {
@@ -72,16 +85,29 @@ where
     }
 }
 
-/// `hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]`: upserts
-/// records `0..RECORDS` of key space PREFIX (built as the run reads them) through
-/// `Client::bulk_upsert` in a process of its own (so that its CPU time and peak RSS are the
-/// library's alone) on a current-thread runtime, with no limit or the one given, and prints
-/// one JSON line: `records_ok`, `records_failed`, `requests`, `rate_limited`.
+/// `hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]
+/// [--api-version 2026-03|2026-09]`: upserts records `0..RECORDS` of key space PREFIX (built as
+/// the run reads them) through `Client::bulk_upsert` in a process of its own (so that its CPU
+/// time and peak RSS are the library's alone) on a current-thread runtime, with no limit or the
+/// one given, at the API version given (default HubSpot's current one), and prints one JSON
+/// line: `records_ok`, `records_failed`, `requests`, `rate_limited`.
 pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
+    let (args, version) = match args {
+        [rest @ .., flag, version] if flag == "--api-version" => (rest, version.as_str()),
+        _ => (args, V2026_09::NAME),
+    };
+    match version {
+        "2026-03" => lib_main_at::<V2026_03>(args),
+        "2026-09" => lib_main_at::<V2026_09>(args),
+        other => anyhow::bail!("--api-version: 2026-03 or 2026-09, not {other:?}"),
+    }
+}
+
+fn lib_main_at<V: ApiVersion>(args: &[String]) -> anyhow::Result<()> {
     use anyhow::Context;
     let [base_url, records, prefix, concurrency, rest @ ..] = args else {
         anyhow::bail!(
-            "usage: hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS]"
+            "usage: hubspot-bench upsert-lib BASE_URL RECORDS PREFIX CONCURRENCY [MAX/WINDOW_MS] [--api-version V]"
         );
     };
     let records: u64 = records.parse().context("RECORDS")?;
@@ -105,7 +131,7 @@ pub fn lib_main(args: &[String]) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let run = runtime.block_on(async {
-        let client = build_client(base_url, concurrency, limit)?;
+        let client = build_client_at::<V>(base_url, concurrency, limit)?;
         // Built as the run reads them, as a program streaming its records would (and as the
         // SDK peers build theirs, a batch at a time).
         let prefix = prefix.clone();

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Contract test: run schemathesis against the hubspot-crm-mock binary with the strict spec
-# (HubSpot's published schema, openapi/crm-objects-batch-upsert-2026-03.json, NOT read through
-# the overlay the client is generated from), response-conformance checks on, and fail when any
-# response breaks it. The mock must send only what HubSpot publishes.
+# Contract test: run schemathesis against the hubspot-crm-mock binary with each version's
+# strict spec (HubSpot's published schema, openapi/crm-objects-batch-upsert-<version>.json, NOT
+# read through the overlays the client is generated from), response-conformance checks on, and
+# fail when any response breaks it. The mock must send only what HubSpot publishes, on each
+# version's path.
 #
 # Usage: crates/hubspot-crm-mock/contract/schemathesis.sh [MOCK_BINARY]
 #   MOCK_BINARY defaults to $MOCK_BIN, then debug/hubspot-crm-mock under $CARGO_TARGET_DIR
@@ -13,7 +14,7 @@ set -euo pipefail
 SCHEMATHESIS_VERSION="4.32.5"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
-spec="$root/openapi/crm-objects-batch-upsert-2026-03.json"
+specs=("$root"/openapi/crm-objects-batch-upsert-[0-9][0-9][0-9][0-9]-[0-9][0-9].json)
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 bin="${1:-${MOCK_BIN:-$target_dir/debug/hubspot-crm-mock}}"
 max_examples="${ST_MAX_EXAMPLES:-100}"
@@ -23,8 +24,8 @@ if [[ ! -x "$bin" ]]; then
     echo "schemathesis.sh: no mock binary at $bin; run 'cargo build -p hubspot-crm-mock' first" >&2
     exit 2
 fi
-if [[ ! -f "$spec" ]]; then
-    echo "schemathesis.sh: no OpenAPI document at $spec" >&2
+if [[ ! -f "${specs[0]}" ]]; then
+    echo "schemathesis.sh: no OpenAPI document in $root/openapi" >&2
     exit 2
 fi
 
@@ -80,12 +81,15 @@ cd "$workdir"
 #   the spec cannot express the portal's property set.
 # schemathesis.toml beside this script steers part of the generated requests to object types
 # and ids the mock's portal has, so that 200 and 207 bodies are checked as well as errors.
-st --config-file "$here/schemathesis.toml" run "$spec" \
-    --url "$base_url" \
-    --header "Authorization: Bearer $token" \
-    --checks all \
-    --exclude-checks positive_data_acceptance \
-    --max-examples "$max_examples" \
-    --seed "$seed" \
-    --request-timeout 10 \
-    --no-color
+for spec in "${specs[@]}"; do
+    echo "schemathesis.sh: checking the mock against $(basename "$spec")" >&2
+    st --config-file "$here/schemathesis.toml" run "$spec" \
+        --url "$base_url" \
+        --header "Authorization: Bearer $token" \
+        --checks all \
+        --exclude-checks positive_data_acceptance \
+        --max-examples "$max_examples" \
+        --seed "$seed" \
+        --request-timeout 10 \
+        --no-color
+done

@@ -36,7 +36,8 @@ impl From<PlanArg> for Plan {
 
 /// An embedded HubSpot CRM batch-upsert server for tests and benchmarks.
 ///
-/// Serves POST /crm/objects/2026-03/{objectType}/batch/upsert (and the /crm/v3/ path) and
+/// Serves POST /crm/objects/2026-09/{objectType}/batch/upsert, the same operation at 2026-03
+/// and on the /crm/v3/ path, each in its version's shape, and
 /// GET /__mock/objects/{objectType}, logging one line per request.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "hubspot-crm-mock", version)]

@@ -1,6 +1,8 @@
 //! The mock answers within HubSpot's published contract: the body of every response class it
 //! sends is validated against the schemas of the strict spec in `openapi/` (not the overlay
-//! the client is generated from), with the `jsonschema` crate.
+//! the client is generated from), with the `jsonschema` crate. The classes below are checked
+//! on the 2026-03 path against the 2026-03 spec; [`the_2026_09_path_answers_within_its_own_spec`]
+//! checks the 2026-09 path against the 2026-09 spec, where a partial success is a 200.
 //!
 //! The classes: 200 (with results, and for an empty or missing `inputs`), 207, 400 (each
 //! whole-request rule), 401, 404, 409, 413, 429 (rolling window and daily quota, from the
@@ -20,12 +22,19 @@ const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../openapi/crm-objects-batch-upsert-2026-03.json"
 );
+const SPEC_2026_09: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../openapi/crm-objects-batch-upsert-2026-09.json"
+);
 
-static COMPONENTS: LazyLock<Value> = LazyLock::new(|| {
-    let text = std::fs::read_to_string(SPEC).unwrap_or_else(|e| panic!("reading {SPEC}: {e}"));
+fn components_of(spec: &str) -> Value {
+    let text = std::fs::read_to_string(spec).unwrap_or_else(|e| panic!("reading {spec}: {e}"));
     let spec: Value = serde_json::from_str(&text).expect("the spec is JSON");
     spec["components"].clone()
-});
+}
+
+static COMPONENTS: LazyLock<Value> = LazyLock::new(|| components_of(SPEC));
+static COMPONENTS_2026_09: LazyLock<Value> = LazyLock::new(|| components_of(SPEC_2026_09));
 
 /// The schema the published spec gives a response body of `status`.
 fn schema_for(status: u16) -> &'static str {
@@ -36,11 +45,16 @@ fn schema_for(status: u16) -> &'static str {
     }
 }
 
-/// Validates `body` against the published schema `name`; the problems, one per line.
+/// Validates `body` against the published 2026-03 schema `name`; the problems, one per line.
 fn problems(name: &str, body: &Value) -> Vec<String> {
+    problems_in(&COMPONENTS, name, body)
+}
+
+/// Validates `body` against the schema `name` of `components`; the problems, one per line.
+fn problems_in(components: &Value, name: &str, body: &Value) -> Vec<String> {
     let root = json!({
         "$ref": format!("#/components/schemas/{name}"),
-        "components": *COMPONENTS,
+        "components": components,
     });
     let validator = jsonschema::options()
         .with_draft(jsonschema::Draft::Draft4)
@@ -355,5 +369,79 @@ async fn fault_bodies_conform_except_the_corrupting_ones() {
         }
     }
     assert_eq!(checked, faults.len() - 3);
+    mock.shutdown().await;
+}
+
+/// Sends `body` to the 2026-09 path and checks the answer has `status` and a body the 2026-09
+/// spec allows: a 200 body for 200 (partial successes included), `Error` otherwise.
+async fn conforms_2026_09(
+    mock: &MockServer,
+    token: Option<&str>,
+    body: Vec<u8>,
+    status: u16,
+) -> Value {
+    let path = "/crm/objects/2026-09/contacts/batch/upsert";
+    let response = post_raw(mock, path, token, body)
+        .await
+        .expect("the mock answers");
+    assert_eq!(response.status().as_u16(), status, "{path}");
+    let bytes = response.bytes().await.expect("the body arrives whole");
+    let body: Value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("HTTP {status} body is not JSON: {e}"));
+    let schema = if status == 200 {
+        "BatchResponseSimplePublicUpsertObject"
+    } else {
+        "Error"
+    };
+    let found = problems_in(&COMPONENTS_2026_09, schema, &body);
+    assert!(
+        found.is_empty(),
+        "HTTP {status} body breaks the published 2026-09 {schema}:\n{}\n{body:#}",
+        found.join("\n")
+    );
+    body
+}
+
+#[tokio::test]
+async fn the_2026_09_path_answers_within_its_own_spec() {
+    // The 2026-09 spec has no 207 body and no `warnings`.
+    let schemas = &COMPONENTS_2026_09["schemas"];
+    assert!(schemas["BatchResponseSimplePublicUpsertObjectWithErrors"].is_null());
+    assert!(schemas["SimplePublicUpsertObject"]["properties"]["warnings"].is_null());
+    let mock = MockServer::builder()
+        .rate_limit(2, Duration::from_secs(10))
+        .start()
+        .await
+        .expect("mock starts");
+    let body = conforms_2026_09(
+        &mock,
+        Some(TOKEN),
+        json_body(&batch(vec![contact("a@x.com", &[("firstname", "A")])])),
+        200,
+    )
+    .await;
+    assert_eq!(body["results"].as_array().map(Vec::len), Some(1));
+    assert!(body.get("errors").is_none() && body.get("numErrors").is_none());
+    assert!(body["results"][0].get("warnings").is_none());
+    // A partial success: 200, with the failed inputs in `errors`.
+    let partial = conforms_2026_09(
+        &mock,
+        Some(TOKEN),
+        json_body(&batch(vec![
+            traced(contact("c@x.com", &[]), "t-c"),
+            traced(contact("not-an-email", &[]), "t-bad"),
+        ])),
+        200,
+    )
+    .await;
+    assert_eq!(partial["numErrors"], json!(1));
+    assert_eq!(
+        partial["errors"][0]["context"]["objectWriteTraceId"],
+        json!(["t-bad"])
+    );
+    assert_eq!(partial["results"].as_array().map(Vec::len), Some(1));
+    // Whole-request errors and the rate limit keep the shared `Error` schema.
+    conforms_2026_09(&mock, None, json_body(&batch(vec![])), 401).await;
+    conforms_2026_09(&mock, Some(TOKEN), json_body(&batch(vec![])), 429).await;
     mock.shutdown().await;
 }

@@ -36,6 +36,8 @@
 //!
 //! # Where things are
 //! - [`client`]: [`Client`], [`ClientBuilder`] and their defaults.
+//! - [`api_version`]: the API versions spoken ([`V2026_09`], HubSpot's current one and the
+//!   default, and [`V2026_03`]), and [`UpsertedRecord`], what every version's result shares.
 //! - [`auth`]: [`AccessToken`], [`TokenProvider`] (refresh on 401).
 //! - [`object_type`], [`input`], [`properties`]: what to upsert, validated before any request.
 //! - [`value`]: typed property values ([`ToPropertyValue`], [`Clear`]);
@@ -52,10 +54,11 @@
 //! - [`outcome`]: [`RecordOutcome`], [`Progress`], [`Summary`]. [`error`]: [`Error`].
 //!
 //! # One wire path
-//! Every request a bulk run sends goes through the generated client of [`api`]: the
-//! `batch_upsert()` builder with a generated `BatchInputSimplePublicObjectBatchInputUpsert`
-//! body (an [`UpsertInput`] wraps the generated input type), and every response is decoded by
-//! it, into `BatchResponseSimplePublicUpsertObjectWithErrors` or the generated `Error`. This
+//! Every request a bulk run sends goes through the generated client of [`api`] for the
+//! client's API version ([`api_version`]): the `batch_upsert()` builder with that version's
+//! generated `BatchInputSimplePublicObjectBatchInputUpsert` body (an [`UpsertInput`] wraps the
+//! generated input type), and every response is decoded by it, into the version's success body
+//! or its generated `Error`. This
 //! crate adds policy (batching, pacing, retry, token refresh, mapping results back to inputs)
 //! and never reads or writes HubSpot's JSON itself. The generated client's hooks
 //! (`hubspot_crm_api::hooks`) set each request's `Authorization` and record each response's

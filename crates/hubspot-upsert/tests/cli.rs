@@ -756,3 +756,81 @@ fn the_report_carries_hubspots_timestamps_and_error_codes() {
     assert_eq!(failed["error_codes"], serde_json::json!(["INVALID_EMAIL"]));
     assert!(failed.get("created_at").is_none(), "{failed}");
 }
+
+/// The summary line of the README's example at `version`, through the embedded mock.
+fn readme_summary_at(version: &str) -> String {
+    let out = run(upsert()
+        .args([
+            "--mock",
+            "--api-version",
+            version,
+            "--object-type",
+            "contacts",
+            "--id-property",
+            "email",
+            "--property-schema",
+        ])
+        .arg(example_schema())
+        .arg(example_csv()));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn both_api_versions_give_the_same_counts_on_the_readme_example() {
+    for version in ["2026-09", "2026-03"] {
+        let stdout = readme_summary_at(version);
+        assert!(
+            stdout.contains("2984 created, 4 updated, 12 failed; 30 requests"),
+            "{version}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn the_api_version_chooses_the_path_and_defaults_to_2026_09() {
+    let csv = "email,firstname\nada@example.com,Ada\nnot-an-email,Bad\n";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("people.csv");
+    std::fs::write(&file, csv).expect("write");
+    for (flag, expected) in [
+        (None, hubspot_crm_mock::ApiVersion::V2026_09),
+        (Some("2026-03"), hubspot_crm_mock::ApiVersion::V2026_03),
+        (Some("2026-09"), hubspot_crm_mock::ApiVersion::V2026_09),
+    ] {
+        let mock = LocalMock::start(|c| c.no_rate_limit());
+        let mut cmd = against(&mock);
+        if let Some(version) = flag {
+            cmd.args(["--api-version", version]);
+        }
+        let out = run(cmd.arg(&file));
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(
+            text(&out.stdout).contains("1 created, 0 updated, 1 failed; 1 requests"),
+            "{flag:?}: {}",
+            text(&out.stdout)
+        );
+        let log = mock
+            .server
+            .as_ref()
+            .map(MockServer::request_log)
+            .unwrap_or_default();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].api_version, expected, "{flag:?}");
+    }
+    let bad = run(upsert().args([
+        "--api-version",
+        "2025-09",
+        "-t",
+        "contacts",
+        "-i",
+        "email",
+        "x.csv",
+    ]));
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        text(&bad.stderr).contains("2026-09"),
+        "{}",
+        text(&bad.stderr)
+    );
+}

@@ -8,6 +8,7 @@ mod peers;
 mod quota;
 mod regen;
 mod shared_quota;
+mod versions;
 
 use std::path::PathBuf;
 
@@ -16,11 +17,12 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "capacity",
     "overhead",
     "latency",
     "quota",
+    "versions",
     "shared-quota",
     "peers",
     "memory",
@@ -71,6 +73,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "overhead" => overhead::run(ctx).await,
         "latency" => latency::run(ctx).await,
         "quota" => quota::run(ctx).await,
+        "versions" => versions::run(ctx).await,
         "shared-quota" => shared_quota::run(ctx),
         "peers" => peers::run(ctx),
         "memory" => memory::run(ctx),
