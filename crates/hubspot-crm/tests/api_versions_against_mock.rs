@@ -49,6 +49,7 @@ async fn run<V: ApiVersion>() -> (Vec<RecordOutcome<V>>, Vec<hubspot_crm_mock::A
         .collect_all()
         .await;
     assert_eq!(summary.inputs, 270, "{summary}");
+    assert_eq!(summary.retries, 0, "{}: {summary}", V::NAME);
     let versions = mock
         .request_log()
         .into_iter()

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use hubspot_crm::{RecordOutcome, UpsertInput};
+use hubspot_crm::{ApiVersion, RecordOutcome, UpsertInput};
 use hubspot_crm_mock::MockServer;
 
 /// Records by lower-cased email: the properties the suites write.
@@ -13,7 +13,7 @@ pub const COMPARED: [&str; 3] = ["firstname", "lastname", "city"];
 
 /// The state after applying, in input order, exactly the inputs whose outcome is a success.
 /// `outcomes` must be sorted by position and hold one outcome per input.
-pub fn expected(inputs: &[UpsertInput], outcomes: &[RecordOutcome]) -> State {
+pub fn expected<V: ApiVersion>(inputs: &[UpsertInput], outcomes: &[RecordOutcome<V>]) -> State {
     let mut state = State::new();
     for (input, outcome) in inputs.iter().zip(outcomes) {
         if !outcome.kind.is_success() || input.get_id_property() != Some("email") {

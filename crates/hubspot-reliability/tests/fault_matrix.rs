@@ -589,12 +589,8 @@ async fn ten_thousand_records_under_every_fault_class_lose_nothing() {
     println!("{table}");
     ROWS.get_or_init(|| ());
     doc::write_section("matrix", &table).expect("RELIABILITY.md");
-    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_classes_whose_answers_differ_by_version_lose_nothing_at_2026_03() {
-    let mut failures = Vec::new();
+    // The classes whose answers differ by version run again at 2026-03, one after the other
+    // as above (in parallel they would load the machine into timeouts the audit counts).
     for c in classes()
         .into_iter()
         .filter(|c| c.name.starts_with("partial failures") || c.name.starts_with("all mixed"))
