@@ -238,7 +238,7 @@ impl<V: ApiVersion> Clone for ClientBuilder<V> {
             timeout: self.timeout,
             user_agent: self.user_agent.clone(),
             retry: self.retry.clone(),
-            rate_limit: self.rate_limit.clone(),
+            rate_limit: self.rate_limit,
             concurrency: self.concurrency,
             schemas: self.schemas.clone(),
         }
