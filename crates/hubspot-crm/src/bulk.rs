@@ -58,6 +58,7 @@ impl BulkRun {
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
         schema: Option<Arc<PropertySchema>>,
+        sync: Option<crate::sync_state::SyncRun>,
     ) -> BulkRun {
         // `concurrency` messages of at most `MAX_BATCH` outcomes each.
         let capacity = shared.concurrency.max(1);
@@ -72,6 +73,7 @@ impl BulkRun {
             Arc::new(progress_tx),
             cancel_rx,
             schema,
+            sync,
         ));
         BulkRun {
             outcomes,

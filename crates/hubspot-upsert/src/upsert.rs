@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use std::sync::Arc;
 
-use hubspot_crm::{BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema};
+use hubspot_crm::{
+    BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, SqliteSyncState,
+    SyncOptions,
+};
 
 use crate::checks::{RecordChecks, Refusal};
 use crate::cli::{RunArgs, Target};
@@ -35,6 +38,8 @@ struct Prepared {
     recorder: Recorder,
     checks: RecordChecks,
     schema: Option<Arc<PropertySchema>>,
+    /// The `--state` file, open and locked.
+    state: Option<SqliteSyncState>,
     total: Option<u64>,
 }
 
@@ -84,6 +89,8 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
         (Some(path), _, _) => Some(ReportWriter::create(path)?),
         (None, _, _) => None,
     };
+    // Opened before anything is read or sent: a state that cannot be used stops the run here.
+    let state = args.state.as_deref().map(crate::state::open).transpose()?;
     let reader = input::open(&source, &options)?;
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let total = if show_bar || !args.quiet {
@@ -101,6 +108,7 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
     Ok(Prepared {
         checks: RecordChecks::new(&options.id_column, args.properties.as_deref()),
         schema: crate::load_property_schema(args)?.map(Arc::new),
+        state,
         source,
         object_type,
         reader,
@@ -127,6 +135,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         mut recorder,
         checks,
         schema,
+        state,
         total,
     } = prepared;
     let Connection { client, mock } = connection::connect(args).await?;
@@ -140,10 +149,23 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         stopper: stop,
     } = feed::start(reader, resume.done, checks, target.id_property.clone());
     let input_stream = futures::stream::poll_fn(move |cx| inputs.poll_recv(cx));
-    // With a property schema the client checks each record before batching it.
-    let mut run: Option<BulkRun> = Some(match schema {
-        Some(schema) => client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream),
-        None => client.bulk_upsert(object_type.clone(), input_stream),
+    // With a property schema the client checks each record before batching it; with a state
+    // it compares each with what HubSpot accepted before, and records what HubSpot accepts.
+    let mut run: Option<BulkRun> = Some(match (state, schema) {
+        (Some(state), schema) => {
+            let mut sync = SyncOptions::new(state, target.id_property.as_str()).full(args.full);
+            if let Some(account) = &args.account {
+                sync = sync.account(account.as_str());
+            }
+            if let Some(schema) = schema {
+                sync = sync.property_schema(schema);
+            }
+            client.bulk_upsert_synced(object_type.clone(), sync, input_stream)?
+        }
+        (None, Some(schema)) => {
+            client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream)
+        }
+        (None, None) => client.bulk_upsert(object_type.clone(), input_stream),
     });
     let mut values = ValueTally::default();
     let progress = run.as_ref().map(BulkRun::progress);
@@ -213,6 +235,7 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
             break;
         }
     }
+    let not_in_input = progress.as_ref().map_or(0, |p| p.borrow().not_in_input);
     // Dropping the run stops the client; records it never answered for are not done.
     drop(run);
     stop.stop();
@@ -233,13 +256,23 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         mock.shutdown().await;
     }
 
-    print_summary(args, target, &source, &recorder, &values, started.elapsed())?;
+    print_summary(
+        args,
+        target,
+        &source,
+        &recorder,
+        &values,
+        not_in_input,
+        started.elapsed(),
+    )?;
     if let Some(err) = stops.input_error {
         return Err(err.into());
     }
     if let Some(cause) = recorder.run_refused.take() {
         let hint = if args.resume.is_some() {
             " Rerun with the same --resume once fixed; finished records will be skipped."
+        } else if args.state.is_some() {
+            " Rerun with the same --state once fixed; records HubSpot accepted will be skipped."
         } else {
             ""
         };
@@ -310,6 +343,7 @@ fn print_summary(
     source: &InputSource,
     recorder: &Recorder,
     values: &ValueTally,
+    not_in_input: u64,
     elapsed: Duration,
 ) -> Result<(), FatalError> {
     let mut out = std::io::stdout().lock();
@@ -332,6 +366,23 @@ fn print_summary(
             out,
             "Property schema: {} records refused before sending (no request spent), {} sent with values normalized (option labels as values, whitespace trimmed).",
             values.refused, values.normalized
+        )
+        .map_err(FatalError::Stdout)?;
+    }
+    if let Some(path) = &args.state {
+        writeln!(
+            out,
+            "State {}: {} unchanged (not sent); {not_in_input} in the state, not in this input{}",
+            path.display(),
+            tally.unchanged,
+            if not_in_input > 0 {
+                format!(
+                    " (list them: hubspot-upsert gone --state {})",
+                    path.display()
+                )
+            } else {
+                String::new()
+            }
         )
         .map_err(FatalError::Stdout)?;
     }
