@@ -206,7 +206,8 @@ impl Coordinator {
                 }
             }
             if let Some(cause) = self.sync_failure.take()
-                && let Flow::ConsumerGone = self.halt(NotAttemptedReason::RunAborted { cause }).await
+                && let Flow::ConsumerGone =
+                    self.halt(NotAttemptedReason::RunAborted { cause }).await
             {
                 return;
             }
@@ -324,7 +325,9 @@ impl Coordinator {
         {
             match sync.close_input() {
                 Ok(gone) => self.emitter.progress.send_modify(|p| p.not_in_input = gone),
-                Err(e) => tracing::error!(error = %e, "could not count the records not in this input"),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not count the records not in this input")
+                }
             }
         }
         let elapsed = started.elapsed();

@@ -334,11 +334,7 @@ impl fmt::Display for Summary {
         write!(
             f,
             "; {} requests ({} retries, {} rate-limited), {:.1?} waiting on the pacer, {:.1?} elapsed",
-            self.requests,
-            self.retries,
-            self.rate_limited,
-            self.pacer_wait,
-            self.elapsed
+            self.requests, self.retries, self.rate_limited, self.pacer_wait, self.elapsed
         )
     }
 }

@@ -37,7 +37,8 @@ fn contact(email: &str, props: &[(&str, &str)]) -> UpsertInput {
 }
 
 fn example_schema() -> PropertySchema {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contacts-properties.json");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/contacts-properties.json");
     PropertySchema::from_file(path).expect("the example schema")
 }
 
@@ -81,7 +82,10 @@ async fn unchanged_records_are_not_sent_and_changed_ones_are() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = state_path(&dir);
     let first = vec![
-        contact("ada@example.com", &[("firstname", "Ada"), ("city", "London")]),
+        contact(
+            "ada@example.com",
+            &[("firstname", "Ada"), ("city", "London")],
+        ),
         contact("bob@example.com", &[("firstname", "Bob")]),
         contact("cy@example.com", &[("firstname", "Cy")]),
     ];
@@ -93,7 +97,10 @@ async fn unchanged_records_are_not_sent_and_changed_ones_are() {
 
     // Same values (Ada's in another order, Cy's email in capitals), Bob's changed.
     let second = vec![
-        contact("ada@example.com", &[("city", "London"), ("firstname", "Ada")]),
+        contact(
+            "ada@example.com",
+            &[("city", "London"), ("firstname", "Ada")],
+        ),
         contact("bob@example.com", &[("firstname", "Robert")]),
         contact("CY@example.com", &[("firstname", "Cy")]),
     ];
@@ -106,20 +113,28 @@ async fn unchanged_records_are_not_sent_and_changed_ones_are() {
         }
     );
     assert!(outcomes[0].kind.is_success());
-    assert_eq!((summary.unchanged, summary.updated, summary.requests), (2, 1, 1));
+    assert_eq!(
+        (summary.unchanged, summary.updated, summary.requests),
+        (2, 1, 1)
+    );
     assert_eq!(summary.not_in_input, 0);
     // One request, carrying Bob alone.
     assert_eq!(mock.counters().requests - requests_before, 1);
     let log = mock.request_log();
     assert_eq!(log.last().map(|r| r.inputs), Some(1), "{log:?}");
     assert!(
-        summary.to_string().contains("0 not attempted, 2 unchanged;"),
+        summary
+            .to_string()
+            .contains("0 not attempted, 2 unchanged;"),
         "{summary}"
     );
 
     // `full` sends everything again and keeps the state.
     let third = vec![
-        contact("ada@example.com", &[("city", "London"), ("firstname", "Ada")]),
+        contact(
+            "ada@example.com",
+            &[("city", "London"), ("firstname", "Ada")],
+        ),
         contact("bob@example.com", &[("firstname", "Robert")]),
         contact("cy@example.com", &[("firstname", "Cy")]),
     ];
@@ -148,7 +163,11 @@ async fn a_failed_record_is_sent_again_on_the_next_run() {
     let (outcomes, summary) = synced(&client, &path, false, inputs()).await;
     assert_eq!(kinds(&outcomes), ["unchanged", "failed"]);
     assert_eq!(summary.requests, 1);
-    assert_eq!(mock.counters().inputs_received - before, 1, "the failed one, again");
+    assert_eq!(
+        mock.counters().inputs_received - before,
+        1,
+        "the failed one, again"
+    );
     // Once fixed in the source it goes through, and the next run skips it.
     let fixed = vec![
         contact("ada@example.com", &[("firstname", "Ada")]),
@@ -166,16 +185,30 @@ async fn a_record_whose_run_was_refused_keeps_its_old_entry() {
     let client = client(&mock);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = state_path(&dir);
-    synced(&client, &path, false, vec![contact("ada@example.com", &[("firstname", "Ada")])]).await;
+    synced(
+        &client,
+        &path,
+        false,
+        vec![contact("ada@example.com", &[("firstname", "Ada")])],
+    )
+    .await;
     // A change HubSpot refuses: the state keeps "Ada", so the refused value is sent again and
     // going back to "Ada" counts as unchanged.
-    let refused = vec![contact("ada@example.com", &[("firstname", "Ada"), ("no_such_property", "x")])];
+    let refused = vec![contact(
+        "ada@example.com",
+        &[("firstname", "Ada"), ("no_such_property", "x")],
+    )];
     let (outcomes, _) = synced(&client, &path, false, refused.clone()).await;
     assert_eq!(kinds(&outcomes), ["failed"]);
     let (outcomes, _) = synced(&client, &path, false, refused).await;
     assert_eq!(kinds(&outcomes), ["failed"]);
-    let (outcomes, _) =
-        synced(&client, &path, false, vec![contact("ada@example.com", &[("firstname", "Ada")])]).await;
+    let (outcomes, _) = synced(
+        &client,
+        &path,
+        false,
+        vec![contact("ada@example.com", &[("firstname", "Ada")])],
+    )
+    .await;
     assert_eq!(kinds(&outcomes), ["unchanged"]);
 }
 
@@ -223,7 +256,13 @@ async fn a_key_repeated_in_the_input_is_sent_and_the_last_values_win() {
     let client = client(&mock);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = state_path(&dir);
-    synced(&client, &path, false, vec![contact("ada@example.com", &[("firstname", "A1")])]).await;
+    synced(
+        &client,
+        &path,
+        false,
+        vec![contact("ada@example.com", &[("firstname", "A1")])],
+    )
+    .await;
     // A2 then A1 again: the second equals the state, but must still be sent after the first.
     let (outcomes, _) = synced(
         &client,
@@ -237,9 +276,17 @@ async fn a_key_repeated_in_the_input_is_sent_and_the_last_values_win() {
     .await;
     assert_eq!(kinds(&outcomes), ["updated", "updated"]);
     let stored = mock.records("contacts");
-    assert_eq!(stored[0].properties.get("firstname").map(String::as_str), Some("A1"));
-    let (outcomes, _) =
-        synced(&client, &path, false, vec![contact("ada@example.com", &[("firstname", "A1")])]).await;
+    assert_eq!(
+        stored[0].properties.get("firstname").map(String::as_str),
+        Some("A1")
+    );
+    let (outcomes, _) = synced(
+        &client,
+        &path,
+        false,
+        vec![contact("ada@example.com", &[("firstname", "A1")])],
+    )
+    .await;
     assert_eq!(kinds(&outcomes), ["unchanged"]);
 }
 
@@ -250,7 +297,10 @@ async fn records_in_the_state_but_not_in_the_input_are_counted_and_listed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = state_path(&dir);
     let people = ["a@x.io", "b@x.io", "c@x.io", "d@x.io"];
-    let all: Vec<UpsertInput> = people.iter().map(|e| contact(e, &[("firstname", "N")])).collect();
+    let all: Vec<UpsertInput> = people
+        .iter()
+        .map(|e| contact(e, &[("firstname", "N")]))
+        .collect();
     synced(&client, &path, false, all).await;
     let fewer: Vec<UpsertInput> = ["b@x.io", "d@x.io", "e@x.io"]
         .iter()
@@ -260,7 +310,9 @@ async fn records_in_the_state_but_not_in_the_input_are_counted_and_listed() {
     assert_eq!(kinds(&outcomes), ["unchanged", "unchanged", "created"]);
     assert_eq!(summary.not_in_input, 2);
     assert!(
-        summary.to_string().contains("; 2 in the state, not in this input;"),
+        summary
+            .to_string()
+            .contains("; 2 in the state, not in this input;"),
         "{summary}"
     );
     let state = SqliteSyncState::open(&path).expect("reopen");
@@ -278,7 +330,13 @@ async fn a_state_for_another_object_type_id_property_or_base_url_is_refused() {
     let client = client(&mock);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = state_path(&dir);
-    synced(&client, &path, false, vec![contact("ada@example.com", &[("firstname", "Ada")])]).await;
+    synced(
+        &client,
+        &path,
+        false,
+        vec![contact("ada@example.com", &[("firstname", "Ada")])],
+    )
+    .await;
     let before = mock.counters().requests;
 
     let state = SqliteSyncState::open(&path).expect("state");
@@ -304,9 +362,22 @@ async fn a_state_for_another_object_type_id_property_or_base_url_is_refused() {
             futures::stream::iter(Vec::new()),
         )
         .expect_err("another id property");
-    assert!(matches!(err, SyncStateError::OtherScope { what: "id property", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SyncStateError::OtherScope {
+                what: "id property",
+                ..
+            }
+        ),
+        "{err}"
+    );
 
-    let other_mock = MockServer::builder().no_rate_limit().start().await.expect("mock");
+    let other_mock = MockServer::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("mock");
     let state = SqliteSyncState::open(&path).expect("state");
     let err = self::client(&other_mock)
         .bulk_upsert_synced(
@@ -315,7 +386,16 @@ async fn a_state_for_another_object_type_id_property_or_base_url_is_refused() {
             futures::stream::iter(Vec::new()),
         )
         .expect_err("another base URL");
-    assert!(matches!(err, SyncStateError::OtherScope { what: "base URL", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SyncStateError::OtherScope {
+                what: "base URL",
+                ..
+            }
+        ),
+        "{err}"
+    );
 
     // An account given once is recorded; another is refused.
     let state = SqliteSyncState::open(&path).expect("state");
@@ -338,7 +418,16 @@ async fn a_state_for_another_object_type_id_property_or_base_url_is_refused() {
             futures::stream::iter(Vec::new()),
         )
         .expect_err("another account");
-    assert!(matches!(err, SyncStateError::OtherScope { what: "account", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SyncStateError::OtherScope {
+                what: "account",
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(mock.counters().requests, before, "nothing was sent");
     other_mock.shutdown().await;
 }
@@ -402,12 +491,21 @@ fn bad_state_files_are_refused_naming_the_file() {
     state_with_records(&truncated, 5000);
     let len = std::fs::metadata(&truncated).expect("meta").len();
     assert!(len > 40_000, "{len}");
-    let file = std::fs::OpenOptions::new().write(true).open(&truncated).expect("open");
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&truncated)
+        .expect("open");
     file.set_len(len / 2).expect("truncate");
     drop(file);
     let err = SqliteSyncState::open(&truncated).expect_err("truncated");
     assert!(matches!(err, SyncStateError::Damaged { .. }), "{err}");
-    assert!(err.to_string().starts_with(&format!("sync state {}: the file is damaged", truncated.display())), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "sync state {}: the file is damaged",
+            truncated.display()
+        )),
+        "{err}"
+    );
 
     let newer = dir.path().join("newer.db");
     state_with_records(&newer, 1);
@@ -484,6 +582,9 @@ fn an_older_schema_is_upgraded_in_place_keeping_its_records() {
 fn the_fingerprint_is_of_the_values_sent_and_keys_fold_email_case() {
     let a = contact("Ada@Example.com", &[("firstname", "Ada"), ("city", "X")]);
     let b = contact("ada@example.com", &[("city", "X"), ("firstname", "Ada")]);
-    assert_eq!(fingerprint(a.get_properties()), fingerprint(b.get_properties()));
+    assert_eq!(
+        fingerprint(a.get_properties()),
+        fingerprint(b.get_properties())
+    );
     assert_eq!(record_key(a.id(), "email"), record_key(b.id(), "email"));
 }

@@ -159,7 +159,12 @@ pub struct RunArgs {
     /// A journal of completed records, written durably as batches finish. Rerun with the same
     /// journal (and the same --report) to skip what is done after a crash or Ctrl-C. For loads
     /// that recur, use --state instead, which also does this.
-    #[arg(long, value_name = "FILE", help_heading = "Run", conflicts_with = "state")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run",
+        conflicts_with = "state"
+    )]
     pub resume: Option<PathBuf>,
 
     /// Incremental sync: a SQLite file (created when missing) of what HubSpot accepted, per
@@ -167,7 +172,12 @@ pub struct RunArgs {
     /// `unchanged`; what HubSpot accepts is written to it as answers arrive. Rerunning after a
     /// crash, Ctrl-C or a failure sends only what HubSpot did not accept. The file is bound
     /// to the object type, id property, base URL and account (--account) of its first run.
-    #[arg(long, value_name = "FILE", help_heading = "Run", conflicts_with = "mock")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run",
+        conflicts_with = "mock"
+    )]
     pub state: Option<PathBuf>,
 
     /// With --state: send every record whatever the state says, and refresh the state (after a

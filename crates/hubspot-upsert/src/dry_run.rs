@@ -211,7 +211,10 @@ impl fmt::Display for DryRunReport {
         writeln!(f, "  records to send:     {}", self.cost.records)?;
         match self.unchanged {
             Some(n) if self.state_exists => {
-                writeln!(f, "  unchanged (the state holds their values; not sent): {n}")?;
+                writeln!(
+                    f,
+                    "  unchanged (the state holds their values; not sent): {n}"
+                )?;
             }
             Some(_) => writeln!(
                 f,

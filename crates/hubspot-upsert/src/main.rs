@@ -153,16 +153,10 @@ fn dry_run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
     let schema = load_property_schema(args)?;
     let mut preview = match &args.state {
         Some(path) => {
-            let object_type: hubspot_crm::ObjectType =
-                target.object_type.parse().map_err(|e| {
-                    FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type))
-                })?;
-            let scope = hubspot_crm::sync_state::SyncScope {
-                object_type: object_type.as_str().to_owned(),
-                id_property: target.id_property.clone(),
-                base_url: args.base_url.trim_end_matches('/').to_owned(),
-                account: args.account.clone(),
-            };
+            let object_type: hubspot_crm::ObjectType = target.object_type.parse().map_err(|e| {
+                FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type))
+            })?;
+            let scope = state::scope(args, target, &object_type);
             Some(state::StatePreview::open(path, &scope, schema.clone())?)
         }
         None => None,

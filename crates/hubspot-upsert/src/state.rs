@@ -5,14 +5,32 @@ use std::io::Write;
 use std::path::Path;
 
 use hubspot_crm::sync_state::{SeenKeys, SyncScope, fingerprint, record_key};
-use hubspot_crm::{PropertySchema, SqliteSyncState, SyncStateError, SyncStore, UpsertInput};
+use hubspot_crm::{
+    ObjectType, PropertySchema, SqliteSyncState, SyncStateError, SyncStore, UpsertInput,
+};
+
+use crate::cli::{RunArgs, Target};
 
 use crate::error::FatalError;
 use crate::input::InputRecord;
 
-/// Opens the state file for a live run (created when missing).
-pub fn open(path: &Path) -> Result<SqliteSyncState, FatalError> {
-    Ok(SqliteSyncState::open(path)?)
+/// Opens the state file for a live run (created when missing) and checks that it is for this
+/// run's `scope`, before the report is opened or anything is read.
+pub fn open(path: &Path, scope: &SyncScope) -> Result<SqliteSyncState, FatalError> {
+    let mut state = SqliteSyncState::open(path)?;
+    state.bind(scope)?;
+    Ok(state)
+}
+
+/// What this run's state must be for: the client's base URL is `--base-url` without its
+/// trailing `/`.
+pub fn scope(args: &RunArgs, target: &Target, object_type: &ObjectType) -> SyncScope {
+    SyncScope {
+        object_type: object_type.as_str().to_owned(),
+        id_property: target.id_property.clone(),
+        base_url: args.base_url.trim_end_matches('/').to_owned(),
+        account: args.account.clone(),
+    }
 }
 
 /// `hubspot-upsert gone --state FILE`: prints the keys the last complete input did not hold.

@@ -9,8 +9,7 @@ use futures::{FutureExt, StreamExt};
 use std::sync::Arc;
 
 use hubspot_crm::{
-    BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, SqliteSyncState,
-    SyncOptions,
+    BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, SqliteSyncState, SyncOptions,
 };
 
 use crate::checks::{RecordChecks, Refusal};
@@ -72,6 +71,15 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
         .map_err(|e| FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type)))?;
     let source = InputSource::from_arg(&target.input);
     let options = crate::read_options(args, target);
+    // Opened before anything is written, read or sent: a state that cannot be used stops the
+    // run here, leaving the report as it was.
+    let state = match &args.state {
+        Some(path) => Some(crate::state::open(
+            path,
+            &crate::state::scope(args, target, &object_type),
+        )?),
+        None => None,
+    };
     let header = JournalHeader::new(
         &source.to_string(),
         object_type.as_str(),
@@ -89,8 +97,6 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
         (Some(path), _, _) => Some(ReportWriter::create(path)?),
         (None, _, _) => None,
     };
-    // Opened before anything is read or sent: a state that cannot be used stops the run here.
-    let state = args.state.as_deref().map(crate::state::open).transpose()?;
     let reader = input::open(&source, &options)?;
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let total = if show_bar || !args.quiet {

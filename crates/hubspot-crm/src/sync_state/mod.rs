@@ -480,7 +480,10 @@ mod tests {
         let a = fingerprint(&props(&[("firstname", "Ada"), ("city", "London")]));
         let b = fingerprint(&props(&[("city", "London"), ("firstname", "Ada")]));
         assert_eq!(a, b);
-        assert_ne!(a, fingerprint(&props(&[("firstname", "Ada"), ("city", "Paris")])));
+        assert_ne!(
+            a,
+            fingerprint(&props(&[("firstname", "Ada"), ("city", "Paris")]))
+        );
         assert_ne!(a, fingerprint(&props(&[("firstname", "Ada")])));
         // Lengths keep names and values apart: "ab"="c" is not "a"="bc".
         assert_ne!(

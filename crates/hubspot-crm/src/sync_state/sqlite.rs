@@ -249,7 +249,9 @@ impl SqliteSyncState {
     /// How many records the state holds.
     pub fn len(&self) -> Result<u64, SyncStateError> {
         self.conn
-            .query_row("SELECT count(*) FROM records", [], |row| row.get::<_, i64>(0))
+            .query_row("SELECT count(*) FROM records", [], |row| {
+                row.get::<_, i64>(0)
+            })
             .map(|n| n.max(0) as u64)
             .map_err(|e| self.error(e))
     }
@@ -262,10 +264,7 @@ impl SqliteSyncState {
     /// Calls `each` with every key the last complete input did not hold (in key order), and
     /// returns how many there are. A deletion in the source is yours to act on: this crate
     /// does not archive records.
-    pub fn not_in_last_input(
-        &self,
-        mut each: impl FnMut(&str),
-    ) -> Result<u64, SyncStateError> {
+    pub fn not_in_last_input(&self, mut each: impl FnMut(&str)) -> Result<u64, SyncStateError> {
         let mut stmt = self
             .conn
             .prepare("SELECT key FROM not_in_last_input ORDER BY key")
@@ -327,7 +326,10 @@ impl SyncStore for SqliteSyncState {
     fn bind(&mut self, scope: &SyncScope) -> Result<(), SyncStateError> {
         match self.scope()? {
             None => {
-                let tx = self.conn.unchecked_transaction().map_err(|e| self.error(e))?;
+                let tx = self
+                    .conn
+                    .unchecked_transaction()
+                    .map_err(|e| self.error(e))?;
                 let set = |name: &str, value: &str| {
                     tx.execute(
                         "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
@@ -367,7 +369,11 @@ impl SyncStore for SqliteSyncState {
                 {
                     return differs("id property", &recorded.id_property, &scope.id_property);
                 }
-                if recorded.base_url.trim_end_matches('/') != scope.base_url.trim_end_matches('/')
+                // Scheme and host are read without regard to case.
+                if !recorded
+                    .base_url
+                    .trim_end_matches('/')
+                    .eq_ignore_ascii_case(scope.base_url.trim_end_matches('/'))
                 {
                     return differs("base URL", &recorded.base_url, &scope.base_url);
                 }
@@ -396,9 +402,7 @@ impl SyncStore for SqliteSyncState {
     fn get(&mut self, key: &str) -> Result<Option<StoredRecord>, SyncStateError> {
         let mut stmt = self
             .conn
-            .prepare_cached(
-                "SELECT fingerprint, record_id, synced_at FROM records WHERE key = ?1",
-            )
+            .prepare_cached("SELECT fingerprint, record_id, synced_at FROM records WHERE key = ?1")
             .map_err(|e| self.error(e))?;
         stmt.query_row([key], |row| {
             let fingerprint: i64 = row.get(0)?;
@@ -420,7 +424,10 @@ impl SyncStore for SqliteSyncState {
 
     fn save(&mut self, accepted: &[Accepted]) -> Result<(), SyncStateError> {
         let now = Utc::now().timestamp();
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.error(e))?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.error(e))?;
         let written = (|| {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO records (key, fingerprint, record_id, synced_at) VALUES (?1, ?2, ?3, ?4)",
@@ -447,7 +454,10 @@ impl SyncStore for SqliteSyncState {
     }
 
     fn close_input(&mut self, seen: &SeenKeys) -> Result<u64, SyncStateError> {
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.error(e))?;
+        let tx = self
+            .conn
+            .unchecked_transaction()
+            .map_err(|e| self.error(e))?;
         let counted = (|| {
             tx.execute("DELETE FROM not_in_last_input", [])?;
             let mut keys = tx.prepare("SELECT key FROM records")?;
