@@ -66,6 +66,7 @@ pub(crate) async fn run(
         refused: Vec::new(),
         sync,
         sync_failure: None,
+        read_unchanged: false,
     }
     .run(inputs, cancel)
     .instrument(span)
@@ -164,6 +165,9 @@ struct Coordinator {
     sync: Option<SyncRun>,
     /// A failure of the sync state, which stops the run.
     sync_failure: Option<String>,
+    /// Whether an input read since the last look ended unchanged: the input stream is busy,
+    /// so a partial batch waits for the changed inputs behind it instead of going out small.
+    read_unchanged: bool,
 }
 
 enum Flow {
@@ -199,6 +203,11 @@ impl Coordinator {
                 }
             }
             self.count_reads(0);
+            if std::mem::take(&mut self.read_unchanged)
+                && let Some(at) = linger.as_mut()
+            {
+                *at = Instant::now() + LINGER;
+            }
             if !self.refused.is_empty() {
                 let refused = std::mem::take(&mut self.refused);
                 if !self.emitter.emit(refused, false).await {
@@ -354,6 +363,7 @@ impl Coordinator {
             None => match self.sync_decision(&item) {
                 Decision::Send => self.scheduler.push(item),
                 Decision::Unchanged { record_id } => {
+                    self.read_unchanged = true;
                     self.refused
                         .push((item, OutcomeKind::Unchanged { record_id }));
                 }

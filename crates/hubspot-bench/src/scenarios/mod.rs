@@ -1,6 +1,7 @@
 //! The scenarios, one module each, and what they share.
 
 mod capacity;
+mod incremental;
 mod latency;
 mod memory;
 mod overhead;
@@ -16,7 +17,7 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "capacity",
     "overhead",
     "latency",
@@ -24,6 +25,7 @@ pub const NAMES: [&str; 8] = [
     "shared-quota",
     "peers",
     "memory",
+    "incremental",
     "regen",
 ];
 
@@ -74,6 +76,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "shared-quota" => shared_quota::run(ctx),
         "peers" => peers::run(ctx),
         "memory" => memory::run(ctx),
+        "incremental" => incremental::run(ctx),
         "regen" => regen::run(ctx),
         other => anyhow::bail!("unknown scenario {other:?}"),
     }
