@@ -588,3 +588,121 @@ fn the_fingerprint_is_of_the_values_sent_and_keys_fold_email_case() {
     );
     assert_eq!(record_key(a.id(), "email"), record_key(b.id(), "email"));
 }
+
+/// A store of the application's own, in memory: what the trait asks of another database.
+#[derive(Default)]
+struct MemoryStore {
+    records: std::collections::HashMap<String, (u64, String)>,
+    /// How many records each `save` call wrote.
+    saves: Arc<std::sync::Mutex<Vec<usize>>>,
+    scope: Option<SyncScope>,
+}
+
+impl SyncStore for MemoryStore {
+    fn bind(&mut self, scope: &SyncScope) -> Result<(), SyncStateError> {
+        match &self.scope {
+            Some(recorded) if recorded.object_type != scope.object_type => {
+                Err(SyncStateError::Other("another object type".into()))
+            }
+            _ => {
+                self.scope = Some(scope.clone());
+                Ok(())
+            }
+        }
+    }
+
+    fn learn_account(&mut self, _account: &str) -> Result<(), SyncStateError> {
+        Ok(())
+    }
+
+    fn get(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<hubspot_crm::sync_state::StoredRecord>, SyncStateError> {
+        Ok(self.records.get(key).map(|(fingerprint, record_id)| {
+            hubspot_crm::sync_state::StoredRecord {
+                fingerprint: *fingerprint,
+                record_id: record_id.clone(),
+                synced_at: chrono::Utc::now(),
+            }
+        }))
+    }
+
+    fn save(&mut self, accepted: &[Accepted]) -> Result<(), SyncStateError> {
+        self.saves.lock().expect("lock").push(accepted.len());
+        for a in accepted {
+            self.records
+                .insert(a.key.clone(), (a.fingerprint, a.record_id.clone()));
+        }
+        Ok(())
+    }
+
+    fn close_input(&mut self, seen: &SeenKeys) -> Result<u64, SyncStateError> {
+        Ok(self.records.keys().filter(|k| !seen.contains(k)).count() as u64)
+    }
+}
+
+/// Hands the same store to several runs.
+struct Shared(Arc<std::sync::Mutex<MemoryStore>>);
+
+impl SyncStore for Shared {
+    fn bind(&mut self, scope: &SyncScope) -> Result<(), SyncStateError> {
+        self.0.lock().expect("lock").bind(scope)
+    }
+    fn learn_account(&mut self, account: &str) -> Result<(), SyncStateError> {
+        self.0.lock().expect("lock").learn_account(account)
+    }
+    fn get(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<hubspot_crm::sync_state::StoredRecord>, SyncStateError> {
+        self.0.lock().expect("lock").get(key)
+    }
+    fn save(&mut self, accepted: &[Accepted]) -> Result<(), SyncStateError> {
+        self.0.lock().expect("lock").save(accepted)
+    }
+    fn close_input(&mut self, seen: &SeenKeys) -> Result<u64, SyncStateError> {
+        self.0.lock().expect("lock").close_input(seen)
+    }
+}
+
+#[tokio::test]
+async fn a_store_of_ones_own_works_and_is_written_once_per_request() {
+    let mock = mock().await;
+    let client = client(&mock);
+    let store = Arc::new(std::sync::Mutex::new(MemoryStore::default()));
+    let saves = store.lock().expect("lock").saves.clone();
+    let people = |changed: u32| -> Vec<UpsertInput> {
+        (0..450u32)
+            .map(|i| {
+                let city = if i < changed { "Nantes" } else { "Lyon" };
+                UpsertInput::new(format!("p{i}@example.com"))
+                    .id_property("email")
+                    .property("city", city)
+            })
+            .collect()
+    };
+    let run = |inputs: Vec<UpsertInput>| {
+        client
+            .bulk_upsert_synced(
+                ObjectType::contacts(),
+                SyncOptions::new(Shared(store.clone()), "email"),
+                futures::stream::iter(inputs),
+            )
+            .expect("bound")
+            .collect_all()
+    };
+    let (_, summary) = run(people(0)).await;
+    assert_eq!((summary.created, summary.requests), (450, 5));
+    // One write per answered request, never one per record.
+    let mut sizes = saves.lock().expect("lock").clone();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [50, 100, 100, 100, 100]);
+    let (outcomes, summary) = run(people(30)).await;
+    assert_eq!(
+        (summary.updated, summary.unchanged, summary.requests),
+        (30, 420, 1)
+    );
+    assert!(matches!(outcomes[449].kind, OutcomeKind::Unchanged { .. }));
+    assert_eq!(saves.lock().expect("lock")[5..], [30]);
+}
