@@ -39,6 +39,8 @@ pub(crate) const LINGER: Duration = Duration::from_millis(50);
 type Progressor = Arc<watch::Sender<Progress>>;
 
 /// Runs a bulk upsert to its end.
+// One call site (`BulkRun::start`), which names every argument.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run(
     shared: Arc<Shared>,
     object_type: ObjectType,

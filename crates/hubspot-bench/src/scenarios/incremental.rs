@@ -38,7 +38,7 @@ const TARGET_CEILING_SHARE: f64 = 0.95;
 /// Which records the second input changes, drops and adds: every 100th changes (1%), every
 /// 1000th (offset by one) is gone (0.1%), and `n / 1000` new ones follow (0.1%).
 fn changed(i: u64) -> bool {
-    i % 100 == 0
+    i.is_multiple_of(100)
 }
 
 fn gone(i: u64) -> bool {
