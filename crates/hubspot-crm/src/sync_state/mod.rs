@@ -5,14 +5,14 @@
 //! properties HubSpot last accepted for it, HubSpot's record id, and when. A run given a state
 //! ([`Client::bulk_upsert_synced`](crate::Client::bulk_upsert_synced)) compares each input with
 //! it before batching: an input whose fingerprint matches is not sent and ends
-//! [`OutcomeKind::Unchanged`](crate::OutcomeKind::Unchanged) with the stored record id; every
+//! [`OutcomeKind::Unchanged`] with the stored record id; every
 //! other input is sent as usual, and its entry is written only once HubSpot reported it created
 //! or updated. A failed, refused or unanswered input keeps its old entry (or none), so the next
 //! run sends it again.
 //!
 //! # The fingerprint
 //! [`fingerprint`] hashes the properties as they are sent: after the
-//! [`PropertySchema`](crate::PropertySchema) check and its normalization (an option given by
+//! [`PropertySchema`] check and its normalization (an option given by
 //! its label counts as its value, trimmed whitespace does not count), in the order of their
 //! names, so that the order of columns or keys in the source does not count either. It is
 //! XXH3-64, a fixed and published algorithm (so a state stays valid across versions of this
