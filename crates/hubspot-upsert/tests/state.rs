@@ -447,6 +447,29 @@ fn bad_state_files_stop_the_run_before_anything_is_sent() {
         "the file is left as it was"
     );
 
+    // A read-only state: refused, the input's records neither sent nor reported.
+    let read_only = dir.path().join("read-only.state");
+    let out = run(against(&mock, &read_only).arg(&csv));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut permissions = std::fs::metadata(&read_only).expect("meta").permissions();
+    permissions.set_readonly(true);
+    std::fs::set_permissions(&read_only, permissions).expect("chmod");
+    let before = mock.requests();
+    let out = run(against(&mock, &read_only)
+        .arg(&csv)
+        .arg("--report")
+        .arg(&report));
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!(
+            "error: sync state {}: the file is read-only; a run must write to its state (check the permissions of the file and its directory)",
+            read_only.display()
+        )
+    );
+    assert_eq!(mock.requests(), before);
+    assert!(!report.exists());
+
     // A state of another object type.
     let state = dir.path().join("companies.state");
     let out = run(Command::new(BIN)

@@ -94,6 +94,11 @@ impl SqliteSyncState {
 
     fn open_with(path: &Path, target: i64) -> Result<SqliteSyncState, SyncStateError> {
         let path_buf = path.to_path_buf();
+        // A file marked read-only is refused even where the process could write it anyway (as
+        // root): its owner meant it to stay as it is.
+        if std::fs::metadata(path).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(SyncStateError::ReadOnly { path: path_buf });
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
