@@ -29,6 +29,7 @@
 //! nothing; the operating system drops the lock when a process dies, so a killed run does not
 //! leave the file locked.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -65,6 +66,10 @@ const CACHE_KIB: i64 = 16 * 1024;
 pub struct SqliteSyncState {
     path: PathBuf,
     conn: Connection,
+    /// Whether lookups run in a read transaction left open: beginning one per lookup cost a
+    /// tenth of a run's CPU (SQLite checks the file at each), and the lock is ours anyway.
+    /// Every write ends it first, so a write is never held back by it.
+    reading: Cell<bool>,
 }
 
 impl std::fmt::Debug for SqliteSyncState {
@@ -112,6 +117,7 @@ impl SqliteSyncState {
         let mut state = SqliteSyncState {
             path: path_buf,
             conn,
+            reading: Cell::new(false),
         };
         if state.conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
             return Err(SyncStateError::ReadOnly { path: state.path });
@@ -294,6 +300,7 @@ impl SqliteSyncState {
     }
 
     fn set_meta(&self, name: &str, value: &str) -> Result<(), SyncStateError> {
+        self.end_reading()?;
         self.conn
             .execute(
                 "INSERT OR REPLACE INTO meta (name, value) VALUES (?1, ?2)",
@@ -301,6 +308,16 @@ impl SqliteSyncState {
             )
             .map(drop)
             .map_err(|e| self.error(e))
+    }
+
+    /// Ends the read transaction the lookups left open, if any (it wrote nothing).
+    fn end_reading(&self) -> Result<(), SyncStateError> {
+        if self.reading.replace(false) {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(())
     }
 
     /// Sorts SQLite's errors into the ones a user can act on.
@@ -331,6 +348,7 @@ impl SyncStore for SqliteSyncState {
     fn bind(&mut self, scope: &SyncScope) -> Result<(), SyncStateError> {
         match self.scope()? {
             None => {
+                self.end_reading()?;
                 let tx = self
                     .conn
                     .unchecked_transaction()
@@ -405,6 +423,12 @@ impl SyncStore for SqliteSyncState {
     }
 
     fn get(&mut self, key: &str) -> Result<Option<StoredRecord>, SyncStateError> {
+        if !self.reading.get() {
+            self.conn
+                .execute_batch("BEGIN")
+                .map_err(|e| self.error(e))?;
+            self.reading.set(true);
+        }
         let mut stmt = self
             .conn
             .prepare_cached("SELECT fingerprint, record_id, synced_at FROM records WHERE key = ?1")
@@ -429,6 +453,7 @@ impl SyncStore for SqliteSyncState {
 
     fn save(&mut self, accepted: &[Accepted]) -> Result<(), SyncStateError> {
         let now = Utc::now().timestamp();
+        self.end_reading()?;
         let tx = self
             .conn
             .unchecked_transaction()
@@ -459,6 +484,7 @@ impl SyncStore for SqliteSyncState {
     }
 
     fn close_input(&mut self, seen: &SeenKeys) -> Result<u64, SyncStateError> {
+        self.end_reading()?;
         let tx = self
             .conn
             .unchecked_transaction()
