@@ -69,6 +69,8 @@ pub struct Params {
     pub quota_windows: u32,
     /// Repetitions of the quota scenario.
     pub quota_reps: usize,
+    /// Records of the incremental scenario (loaded once, then 1% changed and loaded again).
+    pub incremental_records: u64,
     /// NDJSON sizes for the CLI memory scenario.
     pub memory_sizes: Vec<u64>,
     /// Repetitions of each memory size.
@@ -112,6 +114,7 @@ impl Params {
                 quota_window: Duration::from_millis(200),
                 quota_windows: 3,
                 quota_reps: 1,
+                incremental_records: 3_000,
                 memory_sizes: vec![1_000, 3_000],
                 memory_reps: 1,
                 regen_reps: 0,
@@ -138,6 +141,7 @@ impl Params {
                 quota_window: Duration::from_secs(1),
                 quota_windows: 6,
                 quota_reps: 2,
+                incremental_records: 100_000,
                 memory_sizes: vec![100_000, 1_000_000],
                 memory_reps: 1,
                 regen_reps: 3,
@@ -164,6 +168,7 @@ impl Params {
                 quota_window: Duration::from_secs(10),
                 quota_windows: 4,
                 quota_reps: 2,
+                incremental_records: 1_000_000,
                 memory_sizes: vec![100_000, 1_000_000],
                 memory_reps: 3,
                 regen_reps: 5,

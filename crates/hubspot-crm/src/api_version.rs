@@ -123,6 +123,8 @@ pub trait UpsertedRecord {
     fn properties(&self) -> &OrderedMap<String, Option<String>>;
     /// The trace id of the input this result answers, when HubSpot echoed it.
     fn trace_id(&self) -> Option<&str>;
+    /// The record's page in HubSpot's web app, when HubSpot sent it.
+    fn url(&self) -> Option<&str>;
 }
 
 /// The fields of an error the policy and [`HubSpotError`](crate::HubSpotError) read, borrowed

@@ -60,6 +60,7 @@ impl<V: ApiVersion> BulkRun<V> {
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
         schema: Option<Arc<PropertySchema>>,
+        sync: Option<crate::sync_state::SyncRun>,
     ) -> BulkRun<V> {
         // `concurrency` messages of at most `MAX_BATCH` outcomes each.
         let capacity = shared.concurrency.max(1);
@@ -74,6 +75,7 @@ impl<V: ApiVersion> BulkRun<V> {
             Arc::new(progress_tx),
             cancel_rx,
             schema,
+            sync,
         ));
         BulkRun {
             outcomes,

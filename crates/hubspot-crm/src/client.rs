@@ -120,7 +120,13 @@ impl<V: ApiVersion> Client<V> {
             .schemas
             .get(&object_type.as_str().to_ascii_lowercase())
             .cloned();
-        BulkRun::start(self.inner.clone(), object_type, Box::pin(inputs), schema)
+        BulkRun::start(
+            self.inner.clone(),
+            object_type,
+            Box::pin(inputs),
+            schema,
+            None,
+        )
     }
 
     /// [`Client::bulk_upsert`], checking every input against `schema` (instead of the one
@@ -141,7 +147,42 @@ impl<V: ApiVersion> Client<V> {
             object_type,
             Box::pin(inputs),
             Some(schema),
+            None,
         )
+    }
+
+    /// [`Client::bulk_upsert`] with a sync state: an input whose values HubSpot accepted
+    /// before (by the state) is not sent and ends
+    /// [`Unchanged`](crate::OutcomeKind::Unchanged); what HubSpot accepts is written to the
+    /// state. See [`crate::sync_state`].
+    ///
+    /// # Errors
+    /// The state refuses the run (written for another object type, id property, base URL or
+    /// account); nothing is read or sent then.
+    pub fn bulk_upsert_synced<S>(
+        &self,
+        object_type: ObjectType,
+        sync: crate::sync_state::SyncOptions,
+        inputs: S,
+    ) -> Result<BulkRun<V>, crate::sync_state::SyncStateError>
+    where
+        S: Stream<Item = UpsertInput> + Send + 'static,
+    {
+        let (sync, schema) =
+            crate::sync_state::SyncRun::start(sync, object_type.as_str(), &self.inner.base_url)?;
+        let schema = schema.or_else(|| {
+            self.inner
+                .schemas
+                .get(&object_type.as_str().to_ascii_lowercase())
+                .cloned()
+        });
+        Ok(BulkRun::start(
+            self.inner.clone(),
+            object_type,
+            Box::pin(inputs),
+            schema,
+            Some(sync),
+        ))
     }
 
     /// [`Client::bulk_upsert`] over an iterator or a `Vec`.

@@ -32,6 +32,7 @@ use crate::outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome};
 use crate::property_schema::{PROPERTY_CHECK, PropertySchema, precheck};
 use crate::request::{Stop, Unit, UnitReport, run_unit};
 use crate::scheduler::{Item, MAX_BATCH, Scheduler};
+use crate::sync_state::{Decision, SyncRun};
 
 /// How long a partial batch waits for more input from a stream that has nothing ready.
 pub(crate) const LINGER: Duration = Duration::from_millis(50);
@@ -39,6 +40,8 @@ pub(crate) const LINGER: Duration = Duration::from_millis(50);
 type Progressor = Arc<watch::Sender<Progress>>;
 
 /// Runs a bulk upsert to its end.
+// One call site (`BulkRun::start`), which names every argument.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn run<V: ApiVersion>(
     shared: Arc<Shared>,
     object_type: ObjectType,
@@ -47,6 +50,7 @@ pub(crate) async fn run<V: ApiVersion>(
     progress: Progressor,
     cancel: watch::Receiver<bool>,
     schema: Option<Arc<PropertySchema>>,
+    sync: Option<SyncRun>,
 ) {
     let span = tracing::info_span!("bulk_upsert", object_type = %object_type, concurrency = shared.concurrency);
     Coordinator {
@@ -63,6 +67,9 @@ pub(crate) async fn run<V: ApiVersion>(
         run_tag: format!("{:08x}", fastrand::u32(..)),
         schema,
         refused: Vec::new(),
+        sync,
+        sync_failure: None,
+        read_unchanged: false,
     }
     .run(inputs, cancel)
     .instrument(span)
@@ -123,6 +130,7 @@ impl<V: ApiVersion> Emitter<V> {
                         OutcomeKind::Updated { .. } => p.updated += 1,
                         OutcomeKind::Failed { .. } => p.failed += 1,
                         OutcomeKind::NotAttempted { .. } => p.not_attempted += 1,
+                        OutcomeKind::Unchanged { .. } => p.unchanged += 1,
                     }
                 }
             });
@@ -152,8 +160,17 @@ struct Coordinator<V: ApiVersion> {
     run_tag: String,
     /// The property definitions inputs are checked against before batching, if any.
     schema: Option<Arc<PropertySchema>>,
-    /// Inputs refused by that check, waiting to be reported.
+    /// Inputs ended before batching (refused by that check, or unchanged since the sync
+    /// state's entry), waiting to be reported.
     refused: Vec<(Item, OutcomeKind<V>)>,
+    /// The sync state, when the run has one: inputs it holds unchanged are not sent, and
+    /// what HubSpot accepts is written to it.
+    sync: Option<SyncRun>,
+    /// A failure of the sync state, which stops the run.
+    sync_failure: Option<String>,
+    /// Whether an input read since the last look ended unchanged: the input stream is busy,
+    /// so a partial batch waits for the changed inputs behind it instead of going out small.
+    read_unchanged: bool,
 }
 
 enum Flow {
@@ -175,7 +192,11 @@ impl<V: ApiVersion> Coordinator<V> {
 
         loop {
             // Read whatever the input stream has ready, up to the waiting capacity.
-            while !input_done && self.stop.is_none() && self.scheduler.waiting() < self.capacity {
+            while !input_done
+                && self.stop.is_none()
+                && self.scheduler.waiting() < self.capacity
+                && self.refused.len() < MAX_BATCH
+            {
                 match inputs.next().now_or_never() {
                     Some(Some(input)) => {
                         self.accept(input, &mut position);
@@ -185,11 +206,22 @@ impl<V: ApiVersion> Coordinator<V> {
                 }
             }
             self.count_reads(0);
+            if std::mem::take(&mut self.read_unchanged)
+                && let Some(at) = linger.as_mut()
+            {
+                *at = Instant::now() + LINGER;
+            }
             if !self.refused.is_empty() {
                 let refused = std::mem::take(&mut self.refused);
                 if !self.emitter.emit(refused, false).await {
                     return;
                 }
+            }
+            if let Some(cause) = self.sync_failure.take()
+                && let Flow::ConsumerGone =
+                    self.halt(NotAttemptedReason::RunAborted { cause }).await
+            {
+                return;
             }
 
             // Start requests while there are free slots.
@@ -299,6 +331,17 @@ impl<V: ApiVersion> Coordinator<V> {
                 }
             }
         }
+        // The whole input was read and answered: count the state's records it did not hold.
+        if self.stop.is_none()
+            && let Some(sync) = self.sync.as_mut()
+        {
+            match sync.close_input() {
+                Ok(gone) => self.emitter.progress.send_modify(|p| p.not_in_input = gone),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not count the records not in this input")
+                }
+            }
+        }
         let elapsed = started.elapsed();
         self.emitter.progress.send_modify(|p| {
             p.finished = true;
@@ -320,7 +363,14 @@ impl<V: ApiVersion> Coordinator<V> {
         let item = self.make_item(input, position);
         self.uncounted_reads += 1;
         match refusal {
-            None => self.scheduler.push(item),
+            None => match self.sync_decision(&item) {
+                Decision::Send => self.scheduler.push(item),
+                Decision::Unchanged { record_id } => {
+                    self.read_unchanged = true;
+                    self.refused
+                        .push((item, OutcomeKind::Unchanged { record_id }));
+                }
+            },
             Some(refusal) => {
                 let kind = OutcomeKind::Failed {
                     category: PROPERTY_CHECK.into(),
@@ -332,6 +382,23 @@ impl<V: ApiVersion> Coordinator<V> {
                 self.refused.push((item, kind));
             }
         }
+    }
+
+    /// What the sync state says of an input that passed the checks; without a state, or when
+    /// it fails (the run then stops, and the input is sent), send it.
+    fn sync_decision(&mut self, item: &Item) -> Decision {
+        let Some(sync) = self.sync.as_mut() else {
+            return Decision::Send;
+        };
+        if self.sync_failure.is_some() {
+            return Decision::Send;
+        }
+        sync.consider(item.position, item.input())
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "sync state lookup failed; stopping the run");
+                self.sync_failure = Some(e.to_string());
+                Decision::Send
+            })
     }
 
     /// Counts the inputs read since the last call in the progress, with one notification.
@@ -382,8 +449,21 @@ impl<V: ApiVersion> Coordinator<V> {
         for (item, _) in &report.done {
             self.scheduler.release(item);
         }
+        // The state learns what HubSpot accepted before anyone hears of it.
+        let saved = match self.sync.as_mut() {
+            Some(sync) => sync.settle(report.done.iter().map(|(item, kind)| (item.position, kind))),
+            None => Ok(()),
+        };
         if !self.emitter.emit(report.done, true).await {
             return Flow::ConsumerGone;
+        }
+        if let Err(e) = saved {
+            tracing::error!(error = %e, "sync state write failed; stopping the run");
+            return self
+                .halt(NotAttemptedReason::RunAborted {
+                    cause: format!("the sync state could not be written: {e}"),
+                })
+                .await;
         }
         for unit in report.split.into_iter().rev() {
             self.splits.push_front(unit);

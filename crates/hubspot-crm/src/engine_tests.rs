@@ -455,3 +455,92 @@ async fn cancelling_ends_every_unsent_input_not_attempted() {
     assert!(requests <= 8, "{requests} requests");
     assert_eq!(sent as u64, requests * 100);
 }
+
+/// A sync store in memory holding fingerprints by key, for the engine's side of a synced run.
+struct MemoryState(HashMap<String, u64>);
+
+impl crate::sync_state::SyncStore for MemoryState {
+    fn bind(
+        &mut self,
+        _scope: &crate::sync_state::SyncScope,
+    ) -> Result<(), crate::sync_state::SyncStateError> {
+        Ok(())
+    }
+
+    fn learn_account(&mut self, _account: &str) -> Result<(), crate::sync_state::SyncStateError> {
+        Ok(())
+    }
+
+    fn get(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<crate::sync_state::StoredRecord>, crate::sync_state::SyncStateError> {
+        Ok(self
+            .0
+            .get(key)
+            .map(|&fingerprint| crate::sync_state::StoredRecord {
+                fingerprint,
+                record_id: "1".into(),
+                synced_at: chrono::DateTime::default(),
+            }))
+    }
+
+    fn save(
+        &mut self,
+        accepted: &[crate::sync_state::Accepted],
+    ) -> Result<(), crate::sync_state::SyncStateError> {
+        for a in accepted {
+            self.0.insert(a.key.clone(), a.fingerprint);
+        }
+        Ok(())
+    }
+
+    fn close_input(
+        &mut self,
+        _seen: &crate::sync_state::SeenKeys,
+    ) -> Result<u64, crate::sync_state::SyncStateError> {
+        Ok(0)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn changed_inputs_among_unchanged_ones_fill_whole_batches_from_a_slow_stream() {
+    let fake = Arc::new(FakeHubSpot::default());
+    let client = fake_client(&fake, RetryPolicy::default(), static_token("t"));
+    let before = contacts(1_000);
+    let state: HashMap<String, u64> = before
+        .iter()
+        .map(|i| {
+            (
+                i.id().to_string(),
+                crate::sync_state::fingerprint(i.get_properties()),
+            )
+        })
+        .collect();
+    // Every tenth input changed; the stream yields one input per millisecond, so a partial
+    // batch would leave after the linger (50 ms) if unchanged inputs did not hold it back.
+    let inputs = futures::stream::iter(0..1_000usize).then(|i| async move {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let n = if i % 10 == 0 { i + 1_000_000 } else { i };
+        UpsertInput::new(format!("u{i}@x.com"))
+            .id_property("email")
+            .property("n", n)
+    });
+    let sync = crate::sync_state::SyncOptions::new(MemoryState(state), "email");
+    let (outcomes, summary) = client
+        .bulk_upsert_synced(ObjectType::contacts(), sync, inputs)
+        .expect("bound")
+        .collect_all()
+        .await;
+    assert_positions(&outcomes, 1_000);
+    assert_eq!(
+        (summary.unchanged, summary.created),
+        (900, 100),
+        "{summary}"
+    );
+    assert_eq!(
+        fake.requests.load(Ordering::SeqCst),
+        1,
+        "one request of 100"
+    );
+}

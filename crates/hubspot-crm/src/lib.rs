@@ -52,6 +52,8 @@
 //!   `mapping` (internal): results and errors back to their inputs.
 //! - `engine` (internal): the bulk coordinator; [`bulk`]: the [`BulkRun`] handle.
 //! - [`outcome`]: [`RecordOutcome`], [`Progress`], [`Summary`]. [`error`]: [`Error`].
+//! - [`sync_state`]: incremental sync: [`SyncOptions`], the [`SyncStore`] trait and its
+//!   default [`SqliteSyncState`]; unchanged records are not sent.
 //!
 //! # One wire path
 //! Every request a bulk run sends goes through the generated client of [`api`] for the
@@ -107,6 +109,7 @@ mod request;
 pub mod retry;
 pub mod scheduler;
 pub mod serialize_properties;
+pub mod sync_state;
 pub mod value;
 mod wire;
 
@@ -129,5 +132,6 @@ pub use property_schema::{PROPERTY_CHECK, PropertySchema};
 pub use rate_limit::{Plan, RateLimit};
 pub use retry::RetryPolicy;
 pub use serialize_properties::SerializePropertiesError;
+pub use sync_state::{SqliteSyncState, SyncOptions, SyncStateError, SyncStore};
 pub use value::{Clear, PropertyValue, ToPropertyValue};
 pub use wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};

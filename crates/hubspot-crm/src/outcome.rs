@@ -71,6 +71,12 @@ pub enum OutcomeKind<V: ApiVersion = Current> {
         /// request: category, `subCategory`, `context`, the `errors` details.
         error: Option<Box<HubSpotError<V>>>,
     },
+    /// Not sent: a sync state ([`crate::sync_state`]) says HubSpot accepted these very values
+    /// for this record before, and a later run saw no change.
+    Unchanged {
+        /// HubSpot's id of the record, as the state recorded it.
+        record_id: String,
+    },
     /// The input was never sent.
     NotAttempted {
         /// Why not.
@@ -79,12 +85,12 @@ pub enum OutcomeKind<V: ApiVersion = Current> {
 }
 
 impl<V: ApiVersion> OutcomeKind<V> {
-    /// HubSpot's record id for created and updated records.
+    /// HubSpot's record id for created, updated and unchanged records.
     pub fn record_id(&self) -> Option<&str> {
         match self {
-            OutcomeKind::Created { record_id, .. } | OutcomeKind::Updated { record_id, .. } => {
-                Some(record_id)
-            }
+            OutcomeKind::Created { record_id, .. }
+            | OutcomeKind::Updated { record_id, .. }
+            | OutcomeKind::Unchanged { record_id } => Some(record_id),
             _ => None,
         }
     }
@@ -107,7 +113,8 @@ impl<V: ApiVersion> OutcomeKind<V> {
         }
     }
 
-    /// True for [`OutcomeKind::Created`] and [`OutcomeKind::Updated`].
+    /// True for [`OutcomeKind::Created`], [`OutcomeKind::Updated`] and
+    /// [`OutcomeKind::Unchanged`]: HubSpot holds the input's values.
     pub fn is_success(&self) -> bool {
         self.record_id().is_some()
     }
@@ -207,6 +214,11 @@ pub struct Progress {
     pub failed: u64,
     /// Inputs reported not attempted.
     pub not_attempted: u64,
+    /// Inputs not sent because the sync state holds their values already.
+    pub unchanged: u64,
+    /// Records the sync state holds that this input did not (set once the whole input was
+    /// read; 0 without a state).
+    pub not_in_input: u64,
     /// HTTP requests sent (every attempt counts).
     pub requests: u64,
     /// Requests that were retries of an earlier attempt.
@@ -264,6 +276,11 @@ pub struct Summary {
     pub failed: u64,
     /// Inputs not attempted.
     pub not_attempted: u64,
+    /// Inputs not sent because the sync state holds their values already.
+    pub unchanged: u64,
+    /// Records the sync state holds that this input did not (0 without a state, or when the
+    /// run stopped before reading the whole input).
+    pub not_in_input: u64,
     /// HTTP requests sent, retries and bisection halves included.
     pub requests: u64,
     /// Requests that were retries.
@@ -285,6 +302,8 @@ impl From<&Progress> for Summary {
             updated: p.updated,
             failed: p.failed,
             not_attempted: p.not_attempted,
+            unchanged: p.unchanged,
+            not_in_input: p.not_in_input,
             requests: p.requests,
             retries: p.retries,
             rate_limited: p.rate_limited,
@@ -298,17 +317,19 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} inputs: {} created, {} updated, {} failed, {} not attempted; {} requests ({} retries, {} rate-limited), {:.1?} waiting on the pacer, {:.1?} elapsed",
-            self.inputs,
-            self.created,
-            self.updated,
-            self.failed,
-            self.not_attempted,
-            self.requests,
-            self.retries,
-            self.rate_limited,
-            self.pacer_wait,
-            self.elapsed
+            "{} inputs: {} created, {} updated, {} failed, {} not attempted",
+            self.inputs, self.created, self.updated, self.failed, self.not_attempted,
+        )?;
+        if self.unchanged > 0 {
+            write!(f, ", {} unchanged", self.unchanged)?;
+        }
+        if self.not_in_input > 0 {
+            write!(f, "; {} in the state, not in this input", self.not_in_input)?;
+        }
+        write!(
+            f,
+            "; {} requests ({} retries, {} rate-limited), {:.1?} waiting on the pacer, {:.1?} elapsed",
+            self.requests, self.retries, self.rate_limited, self.pacer_wait, self.elapsed
         )
     }
 }

@@ -224,6 +224,7 @@ proptest! {
                 OutcomeKind::Updated { .. } => "updated",
                 OutcomeKind::Failed { category, .. } => category.as_str(),
                 OutcomeKind::NotAttempted { .. } => "not attempted",
+                OutcomeKind::Unchanged { .. } => "unchanged",
             };
             prop_assert_eq!(got, expected, "input {} script {:?}", k, &script[k]);
         }

@@ -33,6 +33,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
         cat people.ndjson | hubspot-upsert --object-type 2-1234567 --id-property external_id -\n  \
         hubspot-upsert --dry-run --plan professional --object-type contacts --id-property email contacts.csv\n  \
         hubspot-upsert --dry-run --property-schema contacts-properties.json -t contacts -i email contacts.csv\n  \
+        hubspot-upsert --state contacts.state --object-type contacts --id-property email nightly.csv\n  \
         hubspot-upsert schema input"
 )]
 pub struct Cli {
@@ -61,6 +62,14 @@ pub enum Command {
     },
     /// Print the manual page, in roff (`hubspot-upsert man > hubspot-upsert.1`).
     Man,
+    /// List the keys a --state file holds that the last complete run's input did not hold
+    /// (records deleted in the source, perhaps; archiving them in HubSpot is yours to decide),
+    /// one per line.
+    Gone {
+        /// The state file.
+        #[arg(long, value_name = "FILE")]
+        state: PathBuf,
+    },
 }
 
 /// The schemas `hubspot-upsert schema` prints.
@@ -159,9 +168,39 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
 
     /// A journal of completed records, written durably as batches finish. Rerun with the same
-    /// journal (and the same --report) to skip what is done after a crash or Ctrl-C.
-    #[arg(long, value_name = "FILE", help_heading = "Run")]
+    /// journal (and the same --report) to skip what is done after a crash or Ctrl-C. For loads
+    /// that recur, use --state instead, which also does this.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run",
+        conflicts_with = "state"
+    )]
     pub resume: Option<PathBuf>,
+
+    /// Incremental sync: a SQLite file (created when missing) of what HubSpot accepted, per
+    /// record. A record whose values HubSpot accepted before is not sent and is reported
+    /// `unchanged`; what HubSpot accepts is written to it as answers arrive. Rerunning after a
+    /// crash, Ctrl-C or a failure sends only what HubSpot did not accept. The file is bound
+    /// to the object type, id property, base URL and account (--account) of its first run.
+    #[arg(
+        long,
+        value_name = "FILE",
+        help_heading = "Run",
+        conflicts_with = "mock"
+    )]
+    pub state: Option<PathBuf>,
+
+    /// With --state: send every record whatever the state says, and refresh the state (after a
+    /// change of mapping, or when records may have been edited in HubSpot, which the state
+    /// cannot see).
+    #[arg(long, help_heading = "Run", requires = "state")]
+    pub full: bool,
+
+    /// With --state: the HubSpot account (portal) id the token writes to. Recorded in the
+    /// state, which then refuses runs for another account.
+    #[arg(long, value_name = "ID", help_heading = "Run", requires = "state")]
+    pub account: Option<String>,
 
     /// Run against an embedded mock of HubSpot started in this process, instead of HubSpot.
     /// No token is needed and nothing leaves the machine.

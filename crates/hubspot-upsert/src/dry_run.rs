@@ -16,6 +16,7 @@ use crate::checks::{MISSING_ID, RecordChecks, looks_like_email};
 use crate::cli::PlanArg;
 use crate::input::{InputError, InputRecord};
 use crate::plan::{Cost, HumanDuration, MAX_INPUTS_PER_REQUEST, cost};
+use crate::state::StatePreview;
 
 /// How many example lines each finding lists.
 const EXAMPLES: usize = 5;
@@ -55,6 +56,10 @@ pub struct DryRunReport {
     pub odd_emails: Finding,
     /// Records with a value the `--property-schema` refuses: reported failed, not sent.
     pub refused_values: ValueFindings,
+    /// With `--state`: records the state holds unchanged (not sent); `None` without a state.
+    pub unchanged: Option<u64>,
+    /// With `--state`: whether the state file existed (a new one holds nothing yet).
+    pub state_exists: bool,
     /// What sending the valid records costs.
     pub cost: Cost,
     /// The plan the cost is computed for.
@@ -118,6 +123,7 @@ pub fn dry_run(
     schema: Option<&PropertySchema>,
     id_property: &str,
     plan: PlanArg,
+    mut state: Option<&mut StatePreview>,
 ) -> Result<DryRunReport, InputError> {
     // Email ids are matched without regard to case by HubSpot.
     let fold_case = id_property.eq_ignore_ascii_case("email");
@@ -130,6 +136,7 @@ pub fn dry_run(
     let mut duplicate_ids = Finding::default();
     let mut odd_emails = Finding::default();
     let mut refused_values = ValueFindings::default();
+    let mut unchanged = 0u64;
 
     for record in records {
         let record = record?;
@@ -146,6 +153,12 @@ pub fn dry_run(
         if let Some(schema) = schema
             && !refused_values.check(schema, &record)
         {
+            continue;
+        }
+        if let Some(state) = state.as_deref_mut()
+            && state.unchanged(&record)
+        {
+            unchanged += 1;
             continue;
         }
         sendable += 1;
@@ -184,6 +197,8 @@ pub fn dry_run(
         duplicate_ids,
         odd_emails,
         refused_values,
+        state_exists: state.as_ref().is_some_and(|s| s.exists()),
+        unchanged: state.map(|_| unchanged),
         cost: cost(sendable, max_repeats, plan),
         plan,
     })
@@ -194,6 +209,19 @@ impl fmt::Display for DryRunReport {
         writeln!(f, "Dry run of {}: nothing was sent.", self.input)?;
         writeln!(f, "  records read:        {}", self.records)?;
         writeln!(f, "  records to send:     {}", self.cost.records)?;
+        match self.unchanged {
+            Some(n) if self.state_exists => {
+                writeln!(
+                    f,
+                    "  unchanged (the state holds their values; not sent): {n}"
+                )?;
+            }
+            Some(_) => writeln!(
+                f,
+                "  unchanged:           0 (the state file does not exist yet: every record is sent once)"
+            )?,
+            None => {}
+        }
         write_finding(f, "missing id (not sent)", &self.missing_ids)?;
         write_finding(f, "unknown property (not sent)", &self.unknown_properties)?;
         let values = &self.refused_values;
@@ -274,6 +302,7 @@ mod tests {
             None,
             "email",
             PlanArg::Starter,
+            None,
         )
         .expect("valid input")
     }
@@ -354,6 +383,7 @@ mod tests {
             Some(&schema),
             "email",
             PlanArg::Starter,
+            None,
         )
         .expect("valid input");
         assert_eq!(report.records, 5);
@@ -386,6 +416,7 @@ mod tests {
             None,
             "email",
             PlanArg::Free,
+            None,
         )
         .expect_err("ragged");
         assert_eq!(err.line, Some(3));

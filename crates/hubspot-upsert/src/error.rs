@@ -16,6 +16,9 @@ pub enum FatalError {
     /// The resume journal could not be read or written.
     #[error(transparent)]
     Journal(#[from] JournalError),
+    /// The --state file cannot be used.
+    #[error(transparent)]
+    State(#[from] hubspot_crm::SyncStateError),
     /// No access token in the environment.
     #[error(
         "no access token: set the environment variable {env} to a HubSpot private app or OAuth access token \

@@ -4,7 +4,8 @@
 //! Map: `cli` holds the arguments; `input` the streaming readers; `checks` the per-record
 //! checks; `dry_run` and `plan` the dry run and its figures; `upsert` the live run, with
 //! `connection` (HubSpot or the embedded mock), `feed` (the reading thread), `recorder`,
-//! `progress`, `report` and `journal` (over `ranges`) beside it; `schema` the JSON Schemas;
+//! `progress`, `report` and `journal` (over `ranges`) beside it; `state` the `--state` file
+//! (opened for the client, read by the dry run and `gone`); `schema` the JSON Schemas;
 //! `completions` and `man_page` the shell completions and the man page; `exit` and `error`
 //! how the program ends.
 
@@ -34,6 +35,7 @@ mod ranges;
 mod recorder;
 mod report;
 mod schema;
+mod state;
 mod upsert;
 
 use std::io::{IsTerminal, Write};
@@ -108,6 +110,11 @@ fn print_for(command: Command) -> Result<Exit, FatalError> {
         Command::Schema { which } => writeln!(out, "{}", schema::schema_json(which)),
         Command::Completions { shell } => out.write_all(&completions::completion_script(shell)),
         Command::Man => man_page::man_page().and_then(|page| out.write_all(&page)),
+        Command::Gone { state } => {
+            drop(out);
+            state::print_gone(&state)?;
+            return Ok(Exit::Success);
+        }
     }
     .and_then(|()| out.flush())
     .map_err(FatalError::Stdout)?;
@@ -144,6 +151,16 @@ fn dry_run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
     let records = input::open(&source, &options)?;
     let checks = RecordChecks::new(&options.id_column, args.properties.as_deref());
     let schema = load_property_schema(args)?;
+    let mut preview = match &args.state {
+        Some(path) => {
+            let object_type: hubspot_crm::ObjectType = target.object_type.parse().map_err(|e| {
+                FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type))
+            })?;
+            let scope = state::scope(args, target, &object_type);
+            Some(state::StatePreview::open(path, &scope, schema.clone())?)
+        }
+        None => None,
+    };
     let report = dry_run::dry_run(
         &source.to_string(),
         records,
@@ -151,7 +168,11 @@ fn dry_run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
         schema.as_ref(),
         &target.id_property,
         args.plan,
+        preview.as_mut(),
     )?;
+    if let Some(err) = preview.and_then(|p| p.error) {
+        return Err(err.into());
+    }
     let mut out = std::io::stdout().lock();
     writeln!(out, "{report}").map_err(FatalError::Stdout)?;
     Ok(if report.all_sendable() {

@@ -24,6 +24,8 @@ pub struct Tally {
     pub failed: u64,
     /// Records not attempted (interrupted).
     pub not_attempted: u64,
+    /// Records not sent because the --state file holds their values already.
+    pub unchanged: u64,
     /// Records skipped because the resume journal lists them as done.
     pub skipped: u64,
     /// Time requests spent waiting for the pacer, as the client reports it.
@@ -39,6 +41,9 @@ impl fmt::Display for Tally {
             "{} created, {} updated, {} failed",
             self.created, self.updated, self.failed
         )?;
+        if self.unchanged > 0 {
+            write!(f, ", {} unchanged", self.unchanged)?;
+        }
         if self.not_attempted > 0 {
             write!(f, ", {} not attempted", self.not_attempted)?;
         }

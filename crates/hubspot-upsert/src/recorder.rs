@@ -85,6 +85,10 @@ impl Ending {
                 line.error_category = Some(category);
                 line.error_message = Some(message);
             }
+            OutcomeKind::Unchanged { record_id } => {
+                line.outcome = Outcome::Unchanged;
+                line.record_id = Some(record_id);
+            }
             OutcomeKind::NotAttempted { reason } => {
                 is_final = false;
                 match &reason {
@@ -179,6 +183,7 @@ impl Recorder {
         match (line.outcome, ending.is_final) {
             (Outcome::Created, _) => self.tally.created += 1,
             (Outcome::Updated, _) => self.tally.updated += 1,
+            (Outcome::Unchanged, _) => self.tally.unchanged += 1,
             (Outcome::Failed, true) => self.tally.failed += 1,
             (Outcome::Failed, false) | (Outcome::NotAttempted, _) => {
                 self.tally.not_attempted += 1;

@@ -20,6 +20,8 @@ pub enum Outcome {
     Failed,
     /// The record was never sent (the run was interrupted or stopped by a fatal error).
     NotAttempted,
+    /// Not sent: the --state file says HubSpot accepted these very values before.
+    Unchanged,
 }
 
 /// One line of the report, as `hubspot-upsert schema report` describes it.
@@ -31,7 +33,7 @@ pub struct ReportLine {
     pub id: Option<String>,
     /// What happened to the record.
     pub outcome: Outcome,
-    /// HubSpot's record id (a numeric string) for created and updated records.
+    /// HubSpot's record id (a numeric string) for created, updated and unchanged records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
     /// For created and updated records: HubSpot's `createdAt`, when the record was created.

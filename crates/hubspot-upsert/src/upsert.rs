@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use hubspot_crm::{
     ApiVersion, BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, RecordOutcome,
-    V2026_03, V2026_09,
+    SqliteSyncState, SyncOptions, V2026_03, V2026_09,
 };
 
 use crate::checks::{RecordChecks, Refusal};
@@ -38,6 +38,8 @@ struct Prepared {
     recorder: Recorder,
     checks: RecordChecks,
     schema: Option<Arc<PropertySchema>>,
+    /// The `--state` file, open and locked.
+    state: Option<SqliteSyncState>,
     total: Option<u64>,
 }
 
@@ -74,6 +76,15 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
         .map_err(|e| FatalError::Usage(format!("--object-type `{}`: {e}", target.object_type)))?;
     let source = InputSource::from_arg(&target.input);
     let options = crate::read_options(args, target);
+    // Opened before anything is written, read or sent: a state that cannot be used stops the
+    // run here, leaving the report as it was.
+    let state = match &args.state {
+        Some(path) => Some(crate::state::open(
+            path,
+            &crate::state::scope(args, target, &object_type),
+        )?),
+        None => None,
+    };
     let header = JournalHeader::new(
         &source.to_string(),
         object_type.as_str(),
@@ -108,6 +119,7 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
     Ok(Prepared {
         checks: RecordChecks::new(&options.id_column, args.properties.as_deref()),
         schema: crate::load_property_schema(args)?.map(Arc::new),
+        state,
         source,
         object_type,
         reader,
@@ -138,6 +150,7 @@ async fn drive<V: ApiVersion>(
         mut recorder,
         checks,
         schema,
+        state,
         total,
     } = prepared;
     let Connection { client, mock } = connection::connect::<V>(args).await?;
@@ -151,10 +164,23 @@ async fn drive<V: ApiVersion>(
         stopper: stop,
     } = feed::start(reader, resume.done, checks, target.id_property.clone());
     let input_stream = futures::stream::poll_fn(move |cx| inputs.poll_recv(cx));
-    // With a property schema the client checks each record before batching it.
-    let mut run: Option<BulkRun<V>> = Some(match schema {
-        Some(schema) => client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream),
-        None => client.bulk_upsert(object_type.clone(), input_stream),
+    // With a property schema the client checks each record before batching it; with a state
+    // it compares each with what HubSpot accepted before, and records what HubSpot accepts.
+    let mut run: Option<BulkRun<V>> = Some(match (state, schema) {
+        (Some(state), schema) => {
+            let mut sync = SyncOptions::new(state, target.id_property.as_str()).full(args.full);
+            if let Some(account) = &args.account {
+                sync = sync.account(account.as_str());
+            }
+            if let Some(schema) = schema {
+                sync = sync.property_schema(schema);
+            }
+            client.bulk_upsert_synced(object_type.clone(), sync, input_stream)?
+        }
+        (None, Some(schema)) => {
+            client.bulk_upsert_with_schema(object_type.clone(), schema, input_stream)
+        }
+        (None, None) => client.bulk_upsert(object_type.clone(), input_stream),
     });
     let mut values = ValueTally::default();
     let progress = run.as_ref().map(BulkRun::progress);
@@ -224,6 +250,7 @@ async fn drive<V: ApiVersion>(
             break;
         }
     }
+    let not_in_input = progress.as_ref().map_or(0, |p| p.borrow().not_in_input);
     // Dropping the run stops the client; records it never answered for are not done.
     drop(run);
     stop.stop();
@@ -244,13 +271,23 @@ async fn drive<V: ApiVersion>(
         mock.shutdown().await;
     }
 
-    print_summary(args, target, &source, &recorder, &values, started.elapsed())?;
+    print_summary(
+        args,
+        target,
+        &source,
+        &recorder,
+        &values,
+        not_in_input,
+        started.elapsed(),
+    )?;
     if let Some(err) = stops.input_error {
         return Err(err.into());
     }
     if let Some(cause) = recorder.run_refused.take() {
         let hint = if args.resume.is_some() {
             " Rerun with the same --resume once fixed; finished records will be skipped."
+        } else if args.state.is_some() {
+            " Rerun with the same --state once fixed; records HubSpot accepted will be skipped."
         } else {
             ""
         };
@@ -321,6 +358,7 @@ fn print_summary(
     source: &InputSource,
     recorder: &Recorder,
     values: &ValueTally,
+    not_in_input: u64,
     elapsed: Duration,
 ) -> Result<(), FatalError> {
     let mut out = std::io::stdout().lock();
@@ -343,6 +381,23 @@ fn print_summary(
             out,
             "Property schema: {} records refused before sending (no request spent), {} sent with values normalized (option labels as values, whitespace trimmed).",
             values.refused, values.normalized
+        )
+        .map_err(FatalError::Stdout)?;
+    }
+    if let Some(path) = &args.state {
+        writeln!(
+            out,
+            "State {}: {} unchanged (not sent); {not_in_input} in the state, not in this input{}",
+            path.display(),
+            tally.unchanged,
+            if not_in_input > 0 {
+                format!(
+                    " (list them: hubspot-upsert gone --state {})",
+                    path.display()
+                )
+            } else {
+                String::new()
+            }
         )
         .map_err(FatalError::Stdout)?;
     }

@@ -1,6 +1,7 @@
 //! The scenarios, one module each, and what they share.
 
 mod capacity;
+mod incremental;
 mod latency;
 mod memory;
 mod overhead;
@@ -17,7 +18,7 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 9] = [
+pub const NAMES: [&str; 10] = [
     "capacity",
     "overhead",
     "latency",
@@ -26,6 +27,7 @@ pub const NAMES: [&str; 9] = [
     "shared-quota",
     "peers",
     "memory",
+    "incremental",
     "regen",
 ];
 
@@ -77,6 +79,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "shared-quota" => shared_quota::run(ctx),
         "peers" => peers::run(ctx),
         "memory" => memory::run(ctx),
+        "incremental" => incremental::run(ctx),
         "regen" => regen::run(ctx),
         other => anyhow::bail!("unknown scenario {other:?}"),
     }

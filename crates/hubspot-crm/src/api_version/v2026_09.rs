@@ -105,4 +105,8 @@ impl UpsertedRecord for SimplePublicUpsertObject {
     fn trace_id(&self) -> Option<&str> {
         self.object_write_trace_id.as_deref()
     }
+
+    fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
 }
