@@ -262,6 +262,19 @@ pub enum InputProblem {
         /// The columns under that delimiter, comma-separated.
         split: String,
     },
+    /// The first line of NDJSON input is not JSON: the input is not NDJSON at all.
+    #[error("{0}; is the input really NDJSON?")]
+    NotNdjson(Box<InputProblem>),
+    /// A Parquet file without the id column.
+    #[error(
+        "the Parquet file has no id column `{column}` (columns: {available}); name it with --id-column"
+    )]
+    NoIdColumn {
+        /// The column looked for.
+        column: String,
+        /// The columns present, comma-separated.
+        available: String,
+    },
     /// Two header cells with the same name.
     #[error("column `{0}` appears twice in the header")]
     DuplicateColumn(String),

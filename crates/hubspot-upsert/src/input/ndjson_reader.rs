@@ -75,6 +75,10 @@ impl<R: BufRead> NdjsonRecords<R> {
     /// anything (then the input is not NDJSON at all).
     fn malformed(&mut self, line: u64, problem: InputProblem, structural: bool) -> InputError {
         if structural && !self.seen_content {
+            let problem = match problem {
+                InputProblem::LineTooLong { .. } => problem,
+                other => InputProblem::NotNdjson(Box::new(other)),
+            };
             return InputError::new(&self.input, Some(line), problem);
         }
         self.seen_content = true;
@@ -370,7 +374,9 @@ mod tests {
                 &b"\n\x00\x01garbage\n{\"email\":\"a\"}\n"[..],
                 LineLedger::cut_lines()
             ),
-            vec!["fatal people.ndjson, line 2: not valid JSON: expected value at line 1 column 1"]
+            vec![
+                "fatal people.ndjson, line 2: not valid JSON: expected value at line 1 column 1; is the input really NDJSON?"
+            ]
         );
         // A JSON first line of the wrong shape is that line's failure only.
         assert_eq!(

@@ -84,7 +84,7 @@ impl ParquetRecords {
             kinds.push(kind);
         }
         let id_index = columns.iter().position(|c| c == id_column).ok_or_else(|| {
-            fatal(InputProblem::MissingIdColumn {
+            fatal(InputProblem::NoIdColumn {
                 column: id_column.to_string(),
                 available: columns.join(", "),
             })
@@ -664,7 +664,9 @@ pub(crate) mod tests {
             .expect("no such column")
             .to_string();
         assert!(
-            err.contains("no id column `phone` (columns: email, firstname, employees"),
+            err.starts_with(
+                "good.parquet: the Parquet file has no id column `phone` (columns: email, firstname, employees"
+            ),
             "{err}"
         );
         let nested = dir.path().join("nested.parquet");
