@@ -6,7 +6,7 @@ use std::io::Read;
 
 use super::dialect::{better_delimiter, delimiter_arg};
 use super::line_guard::LineLedger;
-use super::{InputError, InputProblem, InputRecord};
+use super::{DelimiterHint, InputError, InputProblem, InputRecord};
 
 /// A streaming CSV reader yielding one [`InputRecord`] per row, and a row error per
 /// malformed row.
@@ -130,12 +130,12 @@ impl<R: Read> CsvRecords<R> {
         let Some(id_index) = columns.iter().position(|c| c == id_column) else {
             let available = columns.join(", ");
             let problem = match better_delimiter(&columns, delimiter, id_column) {
-                Some((other, split)) => InputProblem::OtherDelimiter {
+                Some((other, split)) => InputProblem::OtherDelimiter(Box::new(DelimiterHint {
                     column: id_column.to_string(),
                     available,
                     delimiter: delimiter_arg(other),
                     split: split.join(", "),
-                },
+                })),
                 None => InputProblem::MissingIdColumn {
                     column: id_column.to_string(),
                     available,

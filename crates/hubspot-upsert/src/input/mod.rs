@@ -249,19 +249,8 @@ pub enum InputProblem {
     },
     /// The header row lacks the id column, but another delimiter splits it into columns that
     /// include it.
-    #[error(
-        "the header has no id column `{column}` (columns: {available}), but split on {delimiter} it has: {split}; pass --delimiter {delimiter}"
-    )]
-    OtherDelimiter {
-        /// The column looked for.
-        column: String,
-        /// The columns present, comma-separated.
-        available: String,
-        /// The delimiter to pass, as typed in a shell.
-        delimiter: String,
-        /// The columns under that delimiter, comma-separated.
-        split: String,
-    },
+    #[error("{0}")]
+    OtherDelimiter(Box<DelimiterHint>),
     /// The first line of NDJSON input is not JSON: the input is not NDJSON at all.
     #[error("{0}; is the input really NDJSON?")]
     NotNdjson(Box<InputProblem>),
@@ -335,6 +324,22 @@ pub enum InputProblem {
         /// The limit.
         limit: u64,
     },
+}
+
+/// A header read with the wrong delimiter, and the one to pass.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the header has no id column `{column}` (columns: {available}), but split on {delimiter} it has: {split}; pass --delimiter {delimiter}"
+)]
+pub struct DelimiterHint {
+    /// The column looked for.
+    pub column: String,
+    /// The columns present, comma-separated.
+    pub available: String,
+    /// The delimiter to pass, as typed in a shell.
+    pub delimiter: String,
+    /// The columns under that delimiter, comma-separated.
+    pub split: String,
 }
 
 impl InputError {

@@ -468,7 +468,7 @@ pub(crate) mod tests {
                     .write_batch(&[120], Some(one), None),
                 3 => column
                     .typed::<Int64Type>()
-                    .write_batch(&[-1_250_000_05], Some(one), None),
+                    .write_batch(&[-125_000_005], Some(one), None),
                 4 => column
                     .typed::<DoubleType>()
                     .write_batch(&[0.1], Some(one), None),
