@@ -193,6 +193,8 @@ pub struct InputError {
 
 /// What is wrong with an input.
 #[derive(Debug, thiserror::Error)]
+// Without the `parquet` feature the Parquet problems are never raised.
+#[cfg_attr(not(feature = "parquet"), allow(dead_code))]
 pub enum InputProblem {
     /// The input could not be read.
     #[error("cannot read: {0}")]
