@@ -768,6 +768,24 @@ mod tests {
     }
 
     #[test]
+    fn compressed_standard_input_is_recognised_by_its_first_bytes() {
+        for compressed in [gzip(PEOPLE), zstd::encode_all(PEOPLE, 3).expect("zstd")] {
+            let records: Vec<InputRecord> = from_reader(
+                Box::new(io::Cursor::new(compressed)),
+                "stdin",
+                &options(None),
+                NameHints::default(),
+            )
+            .expect("opens")
+            .collect::<Result<_, _>>()
+            .expect("reads");
+            assert_eq!(records.len(), 2);
+            assert_eq!(records[1].id.as_deref(), Some("b@x.io"));
+            assert_eq!(records[1].line, 3);
+        }
+    }
+
+    #[test]
     fn a_truncated_compressed_stream_is_a_fatal_error_naming_the_file() {
         let mut rows = b"email,firstname\n".to_vec();
         for i in 0..50_000 {
