@@ -116,19 +116,45 @@ const EXPECTED: &[(&str, &str, u64, &str)] = &[
     ("cli", "NDJSON record with an empty id", 1,
      r##"exit 2; report: 2 lines; line 2 failed: MISSING_ID no value for the id `email`"##),
     ("cli", "NDJSON non-string values", 1,
-     r##"exit 1 (1 report lines): error: <dir>/a.ndjson, line 2: property `age` is a number, but HubSpot property values are strings; quote it ("age": "..."), and use "" to clear a value"##),
+     r##"exit 2; report: 2 lines; line 2 failed: MALFORMED_ROW property `age` is a number, but HubSpot property values are strings; quote it ("age": "..."), and use "" to clear a value"##),
     ("cli", "NDJSON truncated last line", 1,
-     r##"exit 1 (1 report lines): error: <dir>/a.ndjson, line 2: not valid JSON: EOF while parsing a string at line 1 column 15"##),
+     r##"exit 2; report: 2 lines; line 2 failed: MALFORMED_ROW not valid JSON: EOF while parsing a string at line 1 column 15"##),
     ("cli", "CSV ragged row", 1,
-     r##"exit 1 (1 report lines): error: <dir>/a.csv, line 3: the row has 3 fields but the header has 2"##),
+     r##"exit 2; report: 2 lines; line 3 failed: MALFORMED_ROW the row has 3 fields but the header has 2"##),
     ("cli", "CSV without the id column in its header", 0,
      r##"exit 1 (0 report lines): error: <dir>/a.csv, line 1: the header has no id column `email` (columns: a@example.com, Ada); name it with --id-column"##),
     ("cli", "CSV with a BOM", 1,
      r##"exit 0; report: 1 lines"##),
     ("cli", "CSV with invalid UTF-8", 1,
-     r##"exit 1 (1 report lines): error: <dir>/a.csv, line 3: invalid UTF-8 in column `firstname` (field 2, byte 2); save the file as UTF-8"##),
+     r##"exit 2; report: 2 lines; line 3 failed: MALFORMED_ROW invalid UTF-8 in column `firstname` (field 2, byte 2); save the file as UTF-8"##),
     ("cli", "CSV with a 10 MB field", 0,
-     r##"exit 1 (0 report lines): error: <dir>/a.csv, line 2: the line is longer than 1048576 bytes (is the input really CSV or NDJSON?)"##),
+     r##"exit 2; report: 1 lines; line 2 failed: MALFORMED_ROW the line is longer than 1048576 bytes (is the input really CSV or NDJSON?)"##),
+    ("cli", "CSV ragged rows over --max-bad-rows", 1,
+     r##"exit 1 (3 report lines): error: <dir>/a.csv, line 4: reading stopped here, at malformed row 2 (--max-bad-rows 1); the rows after this line were not read"##),
+    ("cli", "NDJSON binary first line", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.ndjson, line 1: not valid JSON: expected value at line 1 column 1; is the input really NDJSON?"##),
+    ("cli", "binary file named .csv", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv: the input holds NUL bytes, so it is binary, not CSV or NDJSON text (is it another format, or compressed in a way not read here?)"##),
+    ("cli", "Excel workbook named .csv", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv: the input is a ZIP archive (an .xlsx workbook?), not text; save the sheet as CSV (UTF-8)"##),
+    ("cli", "UTF-16 CSV", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv: the input is UTF-16 text; save the file as UTF-8"##),
+    ("cli", "`;`-separated CSV without --delimiter", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv, line 1: the header has no id column `email` (columns: email;firstname), but split on ';' it has: email, firstname; pass --delimiter ';'"##),
+    ("cli", "gzip CSV", 1,
+     r##"exit 0; report: 1 lines"##),
+    ("cli", "truncated gzip CSV", 98,
+     r##"exit 1 (9766 report lines): error: <dir>/a.csv.gz, line 9768: cannot decompress: the gzip data is truncated or corrupt (incomplete deflate stream)"##),
+    ("cli", ".csv.gz that is not gzip", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv.gz: the name ends in .gz but the content is not gzip-compressed; rename the file"##),
+    ("cli", "truncated zstd CSV", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.csv.zst, line 2: cannot decompress: the zstd data is truncated or corrupt (incomplete frame)"##),
+    ("cli", "corrupt Parquet file", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.parquet: not a readable Parquet file: EOF: Parquet file too small. Size is 22 but need 4616"##),
+    ("cli", "Parquet file without the id column", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.parquet: the Parquet file has no id column `email` (columns: firstname); name it with --id-column"##),
+    ("cli", "Parquet file with a struct column", 0,
+     r##"exit 1 (0 report lines): error: <dir>/a.parquet: Parquet column `address` is a group (a struct or a map), but HubSpot properties hold single values; flatten it upstream"##),
     ("cli", "base URL with a path", 0,
      r##"exit 1 (0 report lines): error: cannot set up the HubSpot client: invalid base URL: "http://127.0.0.1:<port>/crm/v3" has a path ("/crm/v3"); give only the scheme, host and port, such as https://api.hubapi.com"##),
     ("cli", "base URL with a query", 0,
@@ -432,8 +458,20 @@ async fn cli_run(file_name: &str, content: &[u8], args: &[&str], token: &str) ->
     Seen { text, requests }
 }
 
-/// Records in a test input: CSV rows after the header, or non-blank NDJSON lines.
+/// Records in a test input: CSV rows after the header, or non-blank NDJSON lines (of the
+/// decompressed text for a `.gz` file).
 fn records_in(file_name: &str, content: &[u8]) -> usize {
+    let mut plain = Vec::new();
+    let content = if file_name.ends_with(".gz") {
+        use std::io::Read;
+        flate2::read::MultiGzDecoder::new(content)
+            .read_to_end(&mut plain)
+            .expect("a whole gzip stream");
+        &plain[..]
+    } else {
+        content
+    };
+    let file_name = file_name.trim_end_matches(".gz");
     let text = String::from_utf8_lossy(content);
     let lines = text.lines().filter(|l| !l.trim().is_empty()).count();
     if Path::new(file_name).extension().is_some_and(|e| e == "csv") {
@@ -441,6 +479,27 @@ fn records_in(file_name: &str, content: &[u8]) -> usize {
     } else {
         lines
     }
+}
+
+/// `data` gzip-compressed.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+/// A Parquet file with `schema` and no rows.
+fn empty_parquet(schema: &str) -> Vec<u8> {
+    let schema = parquet::schema::parser::parse_message_type(schema).expect("schema");
+    let mut out = Vec::new();
+    let writer = parquet::file::writer::SerializedFileWriter::new(
+        &mut out,
+        Arc::new(schema),
+        Arc::new(parquet::file::properties::WriterProperties::builder().build()),
+    )
+    .expect("writer");
+    writer.close().expect("close");
+    out
 }
 
 // ---------------------------------------------------------------- mock
@@ -747,6 +806,136 @@ async fn every_bad_input_is_refused_with_a_clear_message() {
         "cli",
         "CSV with a 10 MB field",
         cli_run("a.csv", ten_mb.as_bytes(), &[], "catalogue-token").await
+    );
+    case!(
+        "cli",
+        "CSV ragged rows over --max-bad-rows",
+        cli_run(
+            "a.csv",
+            b"email,firstname\na@example.com,Ada\nb@example.com,Bob,extra\nc@example.com\nd@example.com,Dee\n",
+            &["--max-bad-rows", "1"],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "NDJSON binary first line",
+        cli_run(
+            "a.ndjson",
+            b"\x7fELF\x02\x01\x01\n{\"email\":\"a@example.com\"}\n",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "binary file named .csv",
+        cli_run(
+            "a.csv",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "Excel workbook named .csv",
+        cli_run(
+            "a.csv",
+            b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "UTF-16 CSV",
+        cli_run(
+            "a.csv",
+            b"\xff\xfee\x00m\x00a\x00i\x00l\x00\n\x00",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "`;`-separated CSV without --delimiter",
+        cli_run(
+            "a.csv",
+            b"email;firstname\na@example.com;Ada\n",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    let contacts = b"email,firstname\na@example.com,Ada\n";
+    case!(
+        "cli",
+        "gzip CSV",
+        cli_run("a.csv.gz", &gzip(contacts), &[], "catalogue-token").await
+    );
+    let mut many = b"email,firstname\n".to_vec();
+    for i in 0..20_000 {
+        many.extend(format!("p{i}@example.com,Name {i}\n").bytes());
+    }
+    let mut truncated = gzip(&many);
+    truncated.truncate(truncated.len() / 2);
+    case!(
+        "cli",
+        "truncated gzip CSV",
+        cli_run("a.csv.gz", &truncated, &[], "catalogue-token").await
+    );
+    case!(
+        "cli",
+        ".csv.gz that is not gzip",
+        cli_run("a.csv.gz", contacts, &[], "catalogue-token").await
+    );
+    let mut zstd = zstd::encode_all(&contacts[..], 3).expect("zstd");
+    zstd.truncate(zstd.len() - 4);
+    case!(
+        "cli",
+        "truncated zstd CSV",
+        cli_run("a.csv.zst", &zstd, &[], "catalogue-token").await
+    );
+    case!(
+        "cli",
+        "corrupt Parquet file",
+        cli_run(
+            "a.parquet",
+            b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00PAR1",
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "Parquet file without the id column",
+        cli_run(
+            "a.parquet",
+            &empty_parquet("message m { optional binary firstname (STRING); }"),
+            &[],
+            "catalogue-token"
+        )
+        .await
+    );
+    case!(
+        "cli",
+        "Parquet file with a struct column",
+        cli_run(
+            "a.parquet",
+            &empty_parquet(
+                "message m { required binary email (STRING); optional group address { optional binary city (STRING); } }"
+            ),
+            &[],
+            "catalogue-token"
+        )
+        .await
     );
     case!(
         "cli",

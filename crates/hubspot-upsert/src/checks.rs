@@ -3,12 +3,16 @@
 
 use std::collections::HashSet;
 
-use crate::input::InputRecord;
+use crate::input::{InputError, InputRecord};
 
 /// Report category of a record without an id.
 pub const MISSING_ID: &str = "MISSING_ID";
 /// Report category of a record with a property outside `--properties`.
 pub const UNKNOWN_PROPERTY: &str = "UNKNOWN_PROPERTY";
+/// Report category of a row the input's parser could not read as a record (a CSV row with
+/// the wrong number of fields, an NDJSON line that is not a JSON object, invalid UTF-8, a line
+/// over the length limit, a Parquet value with no text).
+pub const MALFORMED_ROW: &str = "MALFORMED_ROW";
 
 /// Why a record is not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +66,26 @@ impl RecordChecks {
         }
         Ok(())
     }
+}
+
+/// A malformed row as a refused record: its place in the input (no id, no properties) and
+/// the parser's reason. An error that is not a row's is given back: it ends the input.
+pub fn malformed_row(err: InputError) -> Result<(InputRecord, Refusal), InputError> {
+    let (Some(index), Some(line)) = (err.row_index, err.line) else {
+        return Err(err);
+    };
+    Ok((
+        InputRecord {
+            index,
+            line,
+            id: None,
+            properties: Vec::new(),
+        },
+        Refusal {
+            category: MALFORMED_ROW,
+            message: err.problem.to_string(),
+        },
+    ))
 }
 
 /// A loose test of an email address's shape (`local@domain.tld`, no spaces), used by the dry
@@ -119,6 +143,26 @@ mod tests {
             .expect_err("unknown");
         assert_eq!(refusal.category, UNKNOWN_PROPERTY);
         assert!(refusal.message.contains("`shoe_size`"));
+    }
+
+    #[test]
+    fn a_malformed_row_is_refused_with_the_parsers_reason_and_a_fatal_error_is_not() {
+        use crate::input::InputProblem;
+        let row = InputError::row(
+            "a.csv",
+            7,
+            9,
+            InputProblem::Ragged {
+                found: 3,
+                expected: 2,
+            },
+        );
+        let (record, refusal) = malformed_row(row).expect("a row's error");
+        assert_eq!((record.index, record.line, record.id), (7, 9, None));
+        assert_eq!(refusal.category, MALFORMED_ROW);
+        assert_eq!(refusal.message, "the row has 3 fields but the header has 2");
+        let fatal = InputError::new("a.csv", Some(1), InputProblem::NoRecords);
+        assert!(malformed_row(fatal).is_err());
     }
 
     #[test]

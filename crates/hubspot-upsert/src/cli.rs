@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::input::InputFormat;
+use crate::input::{DEFAULT_MAX_BAD_ROWS, InputFormat, parse_delimiter};
 
 /// The environment variable the access token is read from unless `--token-env` names another.
 pub const DEFAULT_TOKEN_ENV: &str = "HUBSPOT_ACCESS_TOKEN";
@@ -13,14 +13,19 @@ pub const DEFAULT_TOKEN_ENV: &str = "HUBSPOT_ACCESS_TOKEN";
 /// HubSpot's API host.
 pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
 
-/// Upsert CSV or NDJSON records into HubSpot CRM, 100 per request, paced to your plan's quota.
+/// Upsert CSV, NDJSON or Parquet records into HubSpot CRM, 100 per request, paced to your
+/// plan's quota.
 ///
 /// Each record is created, or updated when a record with the same id property value exists.
 /// The access token is read from the HUBSPOT_ACCESS_TOKEN environment variable (or the one
 /// named by --token-env), never from the command line, and is never printed.
 ///
+/// Input may be gzip- or zstd-compressed (recognised by its first bytes). A malformed row is
+/// reported failed (MALFORMED_ROW) and the run goes on, up to --max-bad-rows.
+///
 /// Exit status: 0 when every record succeeded, 2 when some failed, 1 on a fatal error
-/// (bad arguments, unreadable input, token refused), 130 when interrupted by Ctrl-C.
+/// (bad arguments, unreadable input, too many malformed rows, token refused), 130 when
+/// interrupted by Ctrl-C.
 #[derive(Debug, Parser)]
 #[command(
     name = "hubspot-upsert",
@@ -30,6 +35,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
     after_help = "Examples:\n  \
         hubspot-upsert --object-type contacts --id-property email contacts.csv\n  \
         hubspot-upsert --mock --object-type contacts --id-property email examples/contacts.csv\n  \
+        hubspot-upsert -t contacts -i email --delimiter ';' export.csv.gz\n  \
+        hubspot-upsert -t companies -i domain --max-bad-rows 0 companies.parquet\n  \
         cat people.ndjson | hubspot-upsert --object-type 2-1234567 --id-property external_id -\n  \
         hubspot-upsert --dry-run --plan professional --object-type contacts --id-property email contacts.csv\n  \
         hubspot-upsert --dry-run --property-schema contacts-properties.json -t contacts -i email contacts.csv\n  \
@@ -126,16 +133,30 @@ pub struct RunArgs {
     #[arg(short = 'i', long, value_name = "PROPERTY", required = true)]
     pub id_property: Option<String>,
 
-    /// The CSV column (or flat NDJSON key) holding each record's id [default: the id property].
+    /// The CSV column (flat NDJSON key, Parquet column) holding each record's id [default: the
+    /// id property].
     #[arg(long, value_name = "COLUMN", help_heading = "Input")]
     pub id_column: Option<String>,
 
-    /// The input format [default: from the file extension, else from the content].
+    /// The input format [default: from the file extension (.csv, .tsv, .ndjson, .jsonl,
+    /// .parquet, also with .gz or .zst after it), else from the content].
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Input")]
     pub format: Option<InputFormat>,
 
-    /// Send empty CSV cells as empty values, which clears those properties in HubSpot. By
-    /// default empty cells are left out and the properties keep their values.
+    /// The CSV field delimiter: `,` `;` `|` or `tab` [default: tab for .tsv files, else `,`].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter, help_heading = "Input")]
+    pub delimiter: Option<u8>,
+
+    /// Malformed rows (a CSV row with the wrong number of fields, an NDJSON line that is not
+    /// a JSON object, invalid UTF-8, a line over 1 MiB) are reported failed (MALFORMED_ROW)
+    /// and the run goes on; once more than N are found, reading stops there, what was read
+    /// is sent and reported, and the run exits 1 naming the line. 0 stops at the first.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_BAD_ROWS, help_heading = "Input")]
+    pub max_bad_rows: u64,
+
+    /// Send empty CSV cells (and Parquet nulls) as empty values, which clears those
+    /// properties in HubSpot. By default they are left out and the properties keep their
+    /// values.
     #[arg(long, help_heading = "Input")]
     pub send_empty_cells: bool,
 
@@ -370,6 +391,35 @@ mod tests {
                 "x"
             ])
             .is_err()
+        );
+    }
+
+    #[test]
+    fn delimiter_and_bad_row_limit_are_parsed() {
+        let cli = parse(&["-t", "c", "-i", "e", "x.csv"]).expect("valid");
+        assert_eq!(cli.run.delimiter, None);
+        assert_eq!(cli.run.max_bad_rows, DEFAULT_MAX_BAD_ROWS);
+        let cli = parse(&[
+            "-t",
+            "c",
+            "-i",
+            "e",
+            "--delimiter",
+            "tab",
+            "--max-bad-rows",
+            "0",
+            "--format",
+            "parquet",
+            "x",
+        ])
+        .expect("valid");
+        assert_eq!(cli.run.delimiter, Some(b'\t'));
+        assert_eq!(cli.run.max_bad_rows, 0);
+        assert_eq!(cli.run.format, Some(InputFormat::Parquet));
+        let err = parse(&["-t", "c", "-i", "e", "--delimiter", "::", "x"]).expect_err("bad");
+        assert!(
+            err.to_string().contains("use `,`, `;`, `|` or `tab`"),
+            "{err}"
         );
     }
 

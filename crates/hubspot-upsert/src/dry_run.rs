@@ -12,9 +12,9 @@ use std::hash::{Hash, Hasher};
 use hubspot_crm::PropertySchema;
 use hubspot_crm::property_schema::Rule;
 
-use crate::checks::{MISSING_ID, RecordChecks, looks_like_email};
+use crate::checks::{MISSING_ID, RecordChecks, looks_like_email, malformed_row};
 use crate::cli::PlanArg;
-use crate::input::{InputError, InputRecord};
+use crate::input::{InputError, InputProblem, InputRecord};
 use crate::plan::{Cost, HumanDuration, MAX_INPUTS_PER_REQUEST, cost};
 use crate::state::StatePreview;
 
@@ -44,8 +44,12 @@ impl Finding {
 pub struct DryRunReport {
     /// The input's name.
     pub input: String,
-    /// Records read.
+    /// Records read, malformed rows included.
     pub records: u64,
+    /// Rows the parser could not read as records: reported failed (`MALFORMED_ROW`), not sent.
+    pub malformed_rows: Finding,
+    /// Where and why reading stopped before the end (more than `--max-bad-rows`).
+    pub stopped: Option<String>,
     /// Records with no id: they would be reported failed and not sent.
     pub missing_ids: Finding,
     /// Records with a property outside `--properties`: reported failed, not sent.
@@ -69,7 +73,9 @@ pub struct DryRunReport {
 impl DryRunReport {
     /// Whether every record would be sent (findings that only warn do not count).
     pub fn all_sendable(&self) -> bool {
-        self.missing_ids.count == 0
+        self.malformed_rows.count == 0
+            && self.stopped.is_none()
+            && self.missing_ids.count == 0
             && self.unknown_properties.count == 0
             && self.refused_values.records == 0
     }
@@ -115,7 +121,8 @@ impl ValueFindings {
     }
 }
 
-/// Reads every record and checks it. Stops at the first structural input error.
+/// Reads every record and checks it. Malformed rows are listed; reading stops where a real
+/// run's would (more than `--max-bad-rows`), and a fatal input error is returned.
 pub fn dry_run(
     input: &str,
     records: impl Iterator<Item = Result<InputRecord, InputError>>,
@@ -131,6 +138,8 @@ pub fn dry_run(
     let mut max_repeats = 0u64;
     let mut total = 0u64;
     let mut sendable = 0u64;
+    let mut malformed_rows = Finding::default();
+    let mut stopped = None;
     let mut missing_ids = Finding::default();
     let mut unknown_properties = Finding::default();
     let mut duplicate_ids = Finding::default();
@@ -139,7 +148,19 @@ pub fn dry_run(
     let mut unchanged = 0u64;
 
     for record in records {
-        let record = record?;
+        let record = match record.map_err(malformed_row) {
+            Ok(record) => record,
+            Err(Ok((row, refusal))) => {
+                total += 1;
+                malformed_rows.add(|| format!("line {}: {}", row.line, refusal.message));
+                continue;
+            }
+            Err(Err(err)) if matches!(err.problem, InputProblem::TooManyBadRows { .. }) => {
+                stopped = Some(err.to_string());
+                break;
+            }
+            Err(Err(err)) => return Err(err),
+        };
         total += 1;
         if let Err(refusal) = checks.check(&record) {
             let finding = if refusal.category == MISSING_ID {
@@ -192,6 +213,8 @@ pub fn dry_run(
     Ok(DryRunReport {
         input: input.to_string(),
         records: total,
+        malformed_rows,
+        stopped,
         missing_ids,
         unknown_properties,
         duplicate_ids,
@@ -221,6 +244,10 @@ impl fmt::Display for DryRunReport {
                 "  unchanged:           0 (the state file does not exist yet: every record is sent once)"
             )?,
             None => {}
+        }
+        write_finding(f, "malformed rows (not sent)", &self.malformed_rows)?;
+        if let Some(stopped) = &self.stopped {
+            writeln!(f, "  {stopped}")?;
         }
         write_finding(f, "missing id (not sent)", &self.missing_ids)?;
         write_finding(f, "unknown property (not sent)", &self.unknown_properties)?;
@@ -406,9 +433,59 @@ mod tests {
     }
 
     #[test]
-    fn a_structural_error_stops_the_dry_run() {
-        let records = CsvRecords::new("email,name\na,A\nb\n".as_bytes(), "t.csv", "email", false)
-            .expect("header");
+    fn malformed_rows_are_listed_and_the_stop_is_where_a_run_would_stop() {
+        let csv = "email,name\na@x.io,A\nb@x.io\nc@x.io,C,x\nd@x.io,D\ne@x.io\nf@x.io,F\n";
+        let run_with_limit = |limit: u64| {
+            let records = CsvRecords::new(csv.as_bytes(), "t.csv", "email", false).expect("header");
+            dry_run(
+                "t.csv",
+                crate::input::BadRowLimit::new(records, limit),
+                &RecordChecks::new("email", None),
+                None,
+                "email",
+                PlanArg::Free,
+                None,
+            )
+            .expect("no fatal error")
+        };
+        let report = run_with_limit(5);
+        assert_eq!(report.records, 6);
+        assert_eq!(report.cost.records, 3);
+        assert_eq!(
+            report.malformed_rows.examples,
+            vec![
+                "line 3: the row has 1 fields but the header has 2",
+                "line 4: the row has 3 fields but the header has 2",
+                "line 6: the row has 1 fields but the header has 2",
+            ]
+        );
+        assert!(report.stopped.is_none());
+        assert!(!report.all_sendable());
+        assert!(
+            report.to_string().contains(
+                "  malformed rows (not sent): 3\n      line 3: the row has 1 fields but the header has 2\n"
+            ),
+            "{report}"
+        );
+        let report = run_with_limit(1);
+        assert_eq!(report.records, 3, "one good and two malformed rows read");
+        assert_eq!(report.malformed_rows.count, 2);
+        let text = report.to_string();
+        assert!(
+            text.contains("  t.csv, line 4: reading stopped here, at malformed row 2 (--max-bad-rows 1); the rows after this line were not read\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_fatal_error_stops_the_dry_run() {
+        let records = CsvRecords::new("email,name\na,A\n".as_bytes(), "t.csv", "email", false)
+            .expect("header")
+            .chain(std::iter::once(Err(InputError::new(
+                "t.csv",
+                Some(3),
+                InputProblem::NoRecords,
+            ))));
         let err = dry_run(
             "t.csv",
             records,
@@ -418,7 +495,7 @@ mod tests {
             PlanArg::Free,
             None,
         )
-        .expect_err("ragged");
+        .expect_err("fatal");
         assert_eq!(err.line, Some(3));
     }
 }

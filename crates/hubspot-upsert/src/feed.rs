@@ -1,6 +1,7 @@
 //! The feed: a thread that reads the input, skips records the journal lists as done, checks
 //! each record, and hands valid ones to the client through a bounded channel (so reading
-//! waits when HubSpot is the bottleneck and memory stays flat).
+//! waits when HubSpot is the bottleneck and memory stays flat). A malformed row goes to the
+//! run loop as a refused record (`MALFORMED_ROW`), like a record that fails the checks.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use hubspot_crm::UpsertInput;
 use tokio::sync::mpsc;
 
-use crate::checks::{RecordChecks, Refusal};
+use crate::checks::{RecordChecks, Refusal, malformed_row};
 use crate::input::{InputError, InputRecord};
 use crate::ranges::RangeSet;
 
@@ -133,10 +134,23 @@ where
             if stop.stopped() {
                 break;
             }
-            let record = match record {
+            let record = match record.map_err(malformed_row) {
                 Ok(r) => r,
-                Err(e) => {
-                    let _ = event_tx.blocking_send(FeedEvent::Failed(e));
+                Err(Ok((row, refusal))) => {
+                    if done.contains(row.index) {
+                        continue;
+                    }
+                    let event = FeedEvent::Refused {
+                        record: row,
+                        refusal,
+                    };
+                    if event_tx.blocking_send(event).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                Err(Err(fatal)) => {
+                    let _ = event_tx.blocking_send(FeedEvent::Failed(fatal));
                     break;
                 }
             };
@@ -193,16 +207,30 @@ mod tests {
 
     #[tokio::test]
     async fn sends_valid_records_skips_done_ones_and_reports_refusals() {
+        let ragged = |index: u64| {
+            Err(InputError::row(
+                "t.csv",
+                index,
+                index + 2,
+                InputProblem::Ragged {
+                    found: 1,
+                    expected: 2,
+                },
+            ))
+        };
         let records = vec![
             record(0, Some("a@x.io")),
             record(1, Some("b@x.io")),
             record(2, None),
-            record(3, Some("d@x.io")),
+            ragged(3),
+            ragged(4),
+            record(5, Some("d@x.io")),
             Err(InputError::new("t.csv", Some(7), InputProblem::NoRecords)),
-            record(5, Some("never@x.io")),
+            record(7, Some("never@x.io")),
         ];
         let mut done = RangeSet::new();
         done.insert(1);
+        done.insert(4);
         let mut feed = start(
             records.into_iter(),
             done,
@@ -220,6 +248,16 @@ mod tests {
             matches!(&refused, FeedEvent::Refused { record, .. } if record.index == 2),
             "{refused:?}"
         );
+        // The malformed row not done yet is refused in its place; the done one is skipped.
+        let malformed = feed.events.recv().await.expect("a malformed row");
+        match malformed {
+            FeedEvent::Refused { record, refusal } => {
+                assert_eq!((record.index, record.line), (3, 5));
+                assert_eq!(refusal.category, crate::checks::MALFORMED_ROW);
+                assert_eq!(refusal.message, "the row has 1 fields but the header has 2");
+            }
+            other => panic!("expected the malformed row, got {other:?}"),
+        }
         let failed = feed.events.recv().await.expect("the input error");
         assert!(matches!(failed, FeedEvent::Failed(e) if e.line == Some(7)));
         assert!(feed.events.recv().await.is_none());
@@ -228,7 +266,7 @@ mod tests {
             line: index + 2,
             id: id.to_string(),
         };
-        assert_eq!(feed.in_flight.take(1), Some(origin(3, "d@x.io")));
+        assert_eq!(feed.in_flight.take(1), Some(origin(5, "d@x.io")));
         assert_eq!(feed.in_flight.drain(), vec![origin(0, "a@x.io")]);
     }
 }

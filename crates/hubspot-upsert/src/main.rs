@@ -1,4 +1,4 @@
-//! `hubspot-upsert`: loads CSV or NDJSON into HubSpot CRM through the `hubspot-crm` client,
+//! `hubspot-upsert`: loads CSV, NDJSON or Parquet into HubSpot CRM through the `hubspot-crm` client,
 //! with progress, a per-record report, dry run, resume and Ctrl-C handling.
 //!
 //! Map: `cli` holds the arguments; `input` the streaming readers; `checks` the per-record
@@ -139,6 +139,8 @@ pub(crate) fn read_options(args: &RunArgs, target: &Target) -> ReadOptions {
         format: args.format,
         id_column: args.id_column(target),
         send_empty_cells: args.send_empty_cells,
+        delimiter: args.delimiter,
+        max_bad_rows: args.max_bad_rows,
     }
 }
 

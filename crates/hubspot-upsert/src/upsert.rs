@@ -105,7 +105,9 @@ fn prepare(args: &RunArgs, target: &Target) -> Result<Prepared, FatalError> {
     let reader = input::open(&source, &options)?;
     let show_bar = !args.quiet && std::io::stderr().is_terminal();
     let total = if show_bar || !args.quiet {
-        input::count_records(&source, reader.format())
+        reader
+            .known_total()
+            .or_else(|| input::count_records(&source, reader.format()))
     } else {
         None
     };

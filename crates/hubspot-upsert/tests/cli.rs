@@ -526,7 +526,7 @@ fn schemas_are_printed_as_json() {
     }
 }
 
-/// Runs the binary with `--mock` on a file and returns (exit code, stderr).
+/// Runs the binary with `--mock` on a file and returns (exit code, stdout and stderr).
 fn mock_run_on(name: &str, content: &[u8]) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join(name);
@@ -534,54 +534,67 @@ fn mock_run_on(name: &str, content: &[u8]) -> (Option<i32>, String) {
     let out = run(upsert()
         .args(["--mock", "-t", "contacts", "-i", "email"])
         .arg(&path));
-    (out.status.code(), text(&out.stderr))
+    (
+        out.status.code(),
+        format!("{}{}", text(&out.stdout), text(&out.stderr)),
+    )
 }
 
 #[test]
-fn malformed_inputs_exit_1_naming_the_line() {
-    let (code, stderr) = mock_run_on(
+fn malformed_rows_fail_alone_and_malformed_files_exit_1_naming_the_line() {
+    let (code, output) = mock_run_on(
         "ragged.csv",
         b"email,firstname\na@example.com,A\nb@example.com\n",
     );
-    assert_eq!(code, Some(1));
+    assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("ragged.csv, line 3: the row has 1 fields but the header has 2"),
-        "{stderr}"
+        output.contains("1 created, 0 updated, 1 failed")
+            && output.contains(
+                "line 3 (no id): MALFORMED_ROW: the row has 1 fields but the header has 2"
+            ),
+        "{output}"
     );
 
-    let (code, stderr) = mock_run_on("latin1.csv", b"email,firstname\na@example.com,Ren\xe9\n");
-    assert_eq!(code, Some(1));
+    let (code, output) = mock_run_on("latin1.csv", b"email,firstname\na@example.com,Ren\xe9\n");
+    assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("latin1.csv, line 2: invalid UTF-8 in column `firstname`"),
-        "{stderr}"
+        output.contains("line 2 (no id): MALFORMED_ROW: invalid UTF-8 in column `firstname`"),
+        "{output}"
     );
 
     let mut huge =
         b"{\"email\":\"a@example.com\"}\n{\"email\":\"b@example.com\",\"firstname\":\"".to_vec();
     huge.extend(std::iter::repeat_n(b'x', 10 * 1024 * 1024));
     huge.extend(b"\"}\n");
-    let (code, stderr) = mock_run_on("huge.ndjson", &huge);
-    assert_eq!(code, Some(1));
+    let (code, output) = mock_run_on("huge.ndjson", &huge);
+    assert_eq!(code, Some(2));
     assert!(
-        stderr.contains("huge.ndjson, line 2: the line is longer than 1048576 bytes"),
-        "{stderr}"
+        output.contains("line 2 (no id): MALFORMED_ROW: the line is longer than 1048576 bytes"),
+        "{output}"
     );
 
-    let (code, stderr) = mock_run_on("empty.csv", b"");
+    let (code, output) = mock_run_on("empty.csv", b"");
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("empty.csv, line 1: the input is empty"),
-        "{stderr}"
+        output.contains("empty.csv, line 1: the input is empty"),
+        "{output}"
     );
 
-    let (code, stderr) = mock_run_on(
+    let (code, output) = mock_run_on(
         "typed.ndjson",
         b"{\"email\":\"a@example.com\",\"age\":36}\n",
     );
+    assert_eq!(code, Some(2));
+    assert!(
+        output.contains("line 1 (no id): MALFORMED_ROW: property `age` is a number"),
+        "{output}"
+    );
+
+    let (code, output) = mock_run_on("binary.csv", b"\x00\x01\x02email\n");
     assert_eq!(code, Some(1));
     assert!(
-        stderr.contains("typed.ndjson, line 1: property `age` is a number"),
-        "{stderr}"
+        output.contains("binary.csv: the input holds NUL bytes, so it is binary"),
+        "{output}"
     );
 }
 

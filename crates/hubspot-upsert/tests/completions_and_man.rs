@@ -126,7 +126,7 @@ fn man_prints_a_roff_page_for_section_1() {
         env!("CARGO_PKG_VERSION")
     )));
     for expected in [
-        ".SH NAME\nhubspot\\-upsert \\- Upsert CSV or NDJSON records",
+        ".SH NAME\nhubspot\\-upsert \\- Upsert CSV, NDJSON or Parquet records",
         "\\fB\\-\\-object\\-type\\fR",
         "[default: HUBSPOT_ACCESS_TOKEN]",
         "Exit status: 0 when every record succeeded",

@@ -1,10 +1,19 @@
 //! Reads CSV with a header row: each header cell names a property, one column holds the id.
+//! The delimiter is a comma unless told otherwise (`;`, tab, `|`).
 
+use std::collections::VecDeque;
 use std::io::Read;
 
-use super::{InputError, InputProblem, InputRecord};
+use super::dialect::{better_delimiter, delimiter_arg};
+use super::line_guard::LineLedger;
+use super::{DelimiterHint, InputError, InputProblem, InputRecord};
 
-/// A streaming CSV reader yielding one [`InputRecord`] per row.
+/// A streaming CSV reader yielding one [`InputRecord`] per row, and a row error per
+/// malformed row.
+///
+/// Line numbers come from the [`LineLedger`] of the [`super::LineGuard`] under it, not from
+/// the csv crate, which numbers a record from the end of the one before it (so blank lines
+/// before a record, and `\r\n` line endings, would put it on an earlier line).
 pub struct CsvRecords<R: Read> {
     reader: csv::Reader<R>,
     input: String,
@@ -13,27 +22,85 @@ pub struct CsvRecords<R: Read> {
     /// Index of the id column in `columns`.
     id_index: usize,
     send_empty_cells: bool,
+    ledger: Option<LineLedger>,
     row: csv::ByteRecord,
+    /// Items ready to yield: malformed rows found before the record read last, then it.
+    ready: VecDeque<Result<InputRecord, InputError>>,
     next_index: u64,
     finished: bool,
 }
 
+/// Where a record starts, and the cut lines around it.
+struct Located {
+    /// The line of its first byte.
+    line: u64,
+    /// Cut lines before it, in the gap since the record before: each a malformed row.
+    cut_before: Vec<(u64, usize)>,
+    /// A cut line inside it (a quoted field across lines): the record is malformed.
+    cut_inside: Option<usize>,
+}
+
 impl<R: Read> CsvRecords<R> {
-    /// Reads and checks the header row. `input` names the input in errors.
+    /// Reads and checks the header row of comma-separated `source`, numbering lines as the
+    /// csv crate does; `input` names it in errors.
+    #[cfg(test)]
     pub fn new(
         source: R,
         input: &str,
         id_column: &str,
         send_empty_cells: bool,
     ) -> Result<Self, InputError> {
-        let mut reader = csv::ReaderBuilder::new()
+        Self::with_dialect(source, input, id_column, send_empty_cells, b',', None)
+    }
+
+    /// Reads and checks the header row of `source` separated by `delimiter`, whose lines a
+    /// [`super::LineGuard`] notes in `ledger` (an every-line ledger).
+    pub fn with_dialect(
+        source: R,
+        input: &str,
+        id_column: &str,
+        send_empty_cells: bool,
+        delimiter: u8,
+        ledger: Option<LineLedger>,
+    ) -> Result<Self, InputError> {
+        let reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .from_reader(source);
-        let mut header = csv::ByteRecord::new();
-        let has_header = reader
-            .read_byte_record(&mut header)
-            .map_err(|e| csv_error(input, e))?;
+        let mut this = CsvRecords {
+            reader,
+            input: input.to_string(),
+            columns: Vec::new(),
+            id_index: 0,
+            send_empty_cells,
+            ledger,
+            row: csv::ByteRecord::new(),
+            ready: VecDeque::new(),
+            next_index: 0,
+            finished: false,
+        };
+        let has_header = this
+            .reader
+            .read_byte_record(&mut this.row)
+            .map_err(|e| csv_error(input, e, &csv::Position::new()))?;
+        let located = this.locate(has_header);
+        // A header line too long to read means the input is not CSV at all.
+        if let Some(&(line, limit)) = located.cut_before.first() {
+            return Err(InputError::new(
+                input,
+                Some(line),
+                InputProblem::LineTooLong { limit },
+            ));
+        }
+        let header_line = Some(located.line);
+        if let Some(limit) = located.cut_inside {
+            return Err(InputError::new(
+                input,
+                header_line,
+                InputProblem::LineTooLong { limit },
+            ));
+        }
         if !has_header {
             return Err(InputError::new(
                 input,
@@ -41,9 +108,8 @@ impl<R: Read> CsvRecords<R> {
                 InputProblem::Empty("a CSV header row naming the properties"),
             ));
         }
-        let header_line = header.position().map(|p| p.line());
-        let mut columns = Vec::with_capacity(header.len());
-        for (i, cell) in header.iter().enumerate() {
+        let mut columns = Vec::with_capacity(this.row.len());
+        for (i, cell) in this.row.iter().enumerate() {
             // A UTF-8 byte order mark (as Excel writes) is not part of the first name.
             let cell = if i == 0 {
                 cell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(cell)
@@ -59,7 +125,25 @@ impl<R: Read> CsvRecords<R> {
                     },
                 )
             })?;
-            let name = name.trim();
+            columns.push(name.trim().to_string());
+        }
+        let Some(id_index) = columns.iter().position(|c| c == id_column) else {
+            let available = columns.join(", ");
+            let problem = match better_delimiter(&columns, delimiter, id_column) {
+                Some((other, split)) => InputProblem::OtherDelimiter(Box::new(DelimiterHint {
+                    column: id_column.to_string(),
+                    available,
+                    delimiter: delimiter_arg(other),
+                    split: split.join(", "),
+                })),
+                None => InputProblem::MissingIdColumn {
+                    column: id_column.to_string(),
+                    available,
+                },
+            };
+            return Err(InputError::new(input, header_line, problem));
+        };
+        for (i, name) in columns.iter().enumerate() {
             if name.is_empty() {
                 return Err(InputError::new(
                     input,
@@ -67,75 +151,116 @@ impl<R: Read> CsvRecords<R> {
                     InputProblem::BlankColumn(i + 1),
                 ));
             }
-            if columns.iter().any(|c| c == name) {
+            if columns[..i].contains(name) {
                 return Err(InputError::new(
                     input,
                     header_line,
-                    InputProblem::DuplicateColumn(name.to_string()),
+                    InputProblem::DuplicateColumn(name.clone()),
                 ));
             }
-            columns.push(name.to_string());
         }
-        let id_index = columns.iter().position(|c| c == id_column).ok_or_else(|| {
-            InputError::new(
-                input,
-                header_line,
-                InputProblem::MissingIdColumn {
-                    column: id_column.to_string(),
-                    available: columns.join(", "),
-                },
-            )
-        })?;
-        Ok(CsvRecords {
-            reader,
-            input: input.to_string(),
-            columns,
-            id_index,
-            send_empty_cells,
-            row: csv::ByteRecord::new(),
-            next_index: 0,
-            finished: false,
-        })
+        this.columns = columns;
+        this.id_index = id_index;
+        Ok(this)
     }
 
-    fn read_row(&mut self) -> Result<Option<InputRecord>, InputError> {
-        if !self
+    /// Finds where the record just read starts (with `read` false: the lines left at the
+    /// end), taking the lines up to its end from the ledger.
+    fn locate(&mut self, read: bool) -> Located {
+        let start = self.row.position().map_or(0, |p| p.byte());
+        let end = if read {
+            self.reader.position().byte()
+        } else {
+            u64::MAX
+        };
+        let mut located = Located {
+            line: self.row.position().map_or(1, |p| p.line()),
+            cut_before: Vec::new(),
+            cut_inside: None,
+        };
+        let Some(ledger) = &self.ledger else {
+            return located;
+        };
+        let mut lines = ledger.lock();
+        let mut found_start = !read;
+        while let Some(line) = lines.front().copied() {
+            if line.offset >= end {
+                break;
+            }
+            lines.pop_front();
+            match (found_start, line.cut) {
+                (false, None) if line.offset >= start && !line.blank => {
+                    located.line = line.line;
+                    found_start = true;
+                }
+                (false, Some(limit)) => located.cut_before.push((line.line, limit)),
+                (true, Some(limit)) if read => located.cut_inside = Some(limit),
+                (true, Some(limit)) => located.cut_before.push((line.line, limit)),
+                _ => {}
+            }
+        }
+        located
+    }
+
+    /// The row error of the malformed row at `line`, which takes the next record index.
+    fn malformed(&mut self, line: u64, problem: InputProblem) -> InputError {
+        let err = InputError::row(&self.input, self.next_index, line, problem);
+        self.next_index += 1;
+        err
+    }
+
+    /// Reads the next record into `ready`, with the malformed rows before it; false at the end.
+    fn read_next(&mut self) -> Result<bool, InputError> {
+        let at = self.reader.position().clone();
+        let more = self
             .reader
             .read_byte_record(&mut self.row)
-            .map_err(|e| csv_error(&self.input, e))?
-        {
+            .map_err(|e| csv_error(&self.input, e, &at))?;
+        let located = self.locate(more);
+        for (line, limit) in located.cut_before {
+            let err = self.malformed(line, InputProblem::LineTooLong { limit });
+            self.ready.push_back(Err(err));
+        }
+        if !more {
             if self.next_index == 0 {
                 return Err(InputError::new(&self.input, None, InputProblem::NoRecords));
             }
-            return Ok(None);
+            return Ok(!self.ready.is_empty());
         }
-        let line = self.row.position().map_or(0, |p| p.line());
+        let line = located.line;
+        let item = match located.cut_inside {
+            Some(limit) => Err(self.malformed(line, InputProblem::LineTooLong { limit })),
+            None => self.record(line),
+        };
+        self.ready.push_back(item);
+        Ok(true)
+    }
+
+    /// The row just read as a record, or its row error.
+    fn record(&mut self, line: u64) -> Result<InputRecord, InputError> {
         if self.row.len() != self.columns.len() {
-            return Err(InputError::new(
-                &self.input,
-                Some(line),
-                InputProblem::Ragged {
-                    found: self.row.len(),
-                    expected: self.columns.len(),
-                },
-            ));
+            let problem = InputProblem::Ragged {
+                found: self.row.len(),
+                expected: self.columns.len(),
+            };
+            return Err(self.malformed(line, problem));
         }
         let mut id = None;
         let mut properties = Vec::with_capacity(self.columns.len().saturating_sub(1));
         for (i, (cell, column)) in self.row.iter().zip(&self.columns).enumerate() {
-            let value = std::str::from_utf8(cell).map_err(|e| {
-                InputError::new(
-                    &self.input,
-                    Some(line),
-                    InputProblem::InvalidUtf8 {
+            let value = match std::str::from_utf8(cell) {
+                Ok(value) => value,
+                Err(e) => {
+                    let problem = InputProblem::InvalidUtf8 {
                         where_: format!(
                             "in column `{column}` (field {}, byte {})",
                             i + 1,
                             e.valid_up_to() + 1
                         ),
-                    },
-                )
-            })?;
+                    };
+                    return Err(self.malformed(line, problem));
+                }
+            };
             if i == self.id_index {
                 let trimmed = value.trim();
                 id = (!trimmed.is_empty()).then(|| trimmed.to_string());
@@ -150,12 +275,14 @@ impl<R: Read> CsvRecords<R> {
             properties,
         };
         self.next_index += 1;
-        Ok(Some(record))
+        Ok(record)
     }
 }
 
-fn csv_error(input: &str, err: csv::Error) -> InputError {
-    let line = err.position().map(|p| p.line());
+/// A csv crate error as an input error; `at` is where reading was, for errors without a
+/// position of their own (a read that failed: a truncated compressed stream).
+fn csv_error(input: &str, err: csv::Error, at: &csv::Position) -> InputError {
+    let line = Some(err.position().unwrap_or(at).line());
     match err.into_kind() {
         csv::ErrorKind::Io(io) => InputError::from_io(input, line, io),
         other => InputError::new(input, line, InputProblem::Csv(format!("{other:?}"))),
@@ -166,20 +293,25 @@ impl<R: Read> Iterator for CsvRecords<R> {
     type Item = Result<InputRecord, InputError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.finished {
-            return None;
+        if self.ready.is_empty() && !self.finished {
+            match self.read_next() {
+                Ok(true) => {}
+                Ok(false) => self.finished = true,
+                // The input ends at its first error that is not a row's.
+                Err(fatal) => {
+                    self.finished = true;
+                    self.ready.push_back(Err(fatal));
+                }
+            }
         }
-        // The input ends at its end or at its first error.
-        let item = self.read_row().transpose();
-        self.finished = !matches!(item, Some(Ok(_)));
-        item
+        self.ready.pop_front()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::LineGuard;
+    use crate::input::{LineGuard, LineLedger};
 
     fn reader(data: &[u8]) -> Result<CsvRecords<&[u8]>, InputError> {
         CsvRecords::new(data, "people.csv", "email", false)
@@ -301,18 +433,124 @@ mod tests {
     }
 
     #[test]
-    fn overlong_line_names_its_line() {
+    fn an_overlong_line_is_its_rows_failure_and_reading_goes_on() {
         let mut data = b"email,name\na@x.io,A\nb@x.io,".to_vec();
         data.extend(std::iter::repeat_n(b'x', 100));
-        data.push(b'\n');
-        let guarded = LineGuard::new(&data[..], 50);
-        let mut r = CsvRecords::new(guarded, "big.csv", "email", false).expect("header ok");
-        assert!(r.next().expect("row 1").is_ok());
-        let err = r.next().expect("row 2").expect_err("too long");
+        data.extend(b"\nc@x.io,C\n");
+        let cut = LineLedger::every_line();
+        let guarded = LineGuard::new(&data[..], 50, cut.clone());
+        let r = CsvRecords::with_dialect(guarded, "big.csv", "email", false, b',', Some(cut))
+            .expect("header ok");
+        let items: Vec<String> = r.map(describe).collect();
+        assert_eq!(
+            items,
+            vec![
+                "0 line 2: a@x.io",
+                "1 big.csv, line 3: the line is longer than 50 bytes (is the input really CSV or NDJSON?)",
+                "2 line 4: c@x.io",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_overlong_last_line_is_reported_at_the_end() {
+        let mut data = b"email,name\na@x.io,A\nb@x.io,".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 100));
+        let cut = LineLedger::every_line();
+        let guarded = LineGuard::new(&data[..], 50, cut.clone());
+        let r = CsvRecords::with_dialect(guarded, "big.csv", "email", false, b',', Some(cut))
+            .expect("header ok");
+        let items: Vec<String> = r.map(describe).collect();
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert!(items[1].starts_with("1 big.csv, line 3: the line is longer"));
+    }
+
+    #[test]
+    fn an_overlong_header_means_the_input_is_not_csv() {
+        let mut data: Vec<u8> = std::iter::repeat_n(b'x', 100).collect();
+        data.extend(b"\nemail\na@x.io\n");
+        let cut = LineLedger::every_line();
+        let guarded = LineGuard::new(&data[..], 50, cut.clone());
+        let err = CsvRecords::with_dialect(guarded, "bin.csv", "email", false, b',', Some(cut))
+            .err()
+            .expect("fatal");
+        assert!(err.row_index.is_none());
         assert_eq!(
             err.to_string(),
-            "big.csv, line 3: the line is longer than 50 bytes (is the input really CSV or NDJSON?)"
+            "bin.csv, line 1: the line is longer than 50 bytes (is the input really CSV or NDJSON?)"
         );
-        assert!(r.next().is_none(), "reading stops after a fatal error");
+    }
+
+    /// A record as `index line N: id`, a row error as `index error`.
+    fn describe(item: Result<InputRecord, InputError>) -> String {
+        match item {
+            Ok(r) => format!("{} line {}: {}", r.index, r.line, r.id.unwrap_or_default()),
+            Err(e) => format!(
+                "{} {e}",
+                e.row_index.map_or("fatal".to_string(), |i| i.to_string())
+            ),
+        }
+    }
+
+    #[test]
+    fn malformed_rows_fail_alone_and_the_rows_after_them_are_read() {
+        let data = b"email,name\na@x.io,A\nb@x.io,B,extra\nc@x.io,C\xff\nd@x.io\ne@x.io,E\n";
+        let items: Vec<String> = reader(data).expect("header ok").map(describe).collect();
+        assert_eq!(
+            items,
+            vec![
+                "0 line 2: a@x.io",
+                "1 people.csv, line 3: the row has 3 fields but the header has 2",
+                "2 people.csv, line 4: invalid UTF-8 in column `name` (field 2, byte 2); save the file as UTF-8",
+                "3 people.csv, line 5: the row has 1 fields but the header has 2",
+                "4 line 6: e@x.io",
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_are_numbered_across_blank_lines_and_crlf_endings() {
+        let data = b"email,note\r\n\r\na@x.io,one\r\nb@x.io,\"two\r\n\r\nlines\"\r\n\r\n\r\nc@x.io\r\nd@x.io,last";
+        let ledger = LineLedger::every_line();
+        let guarded = LineGuard::new(&data[..], 100, ledger.clone());
+        let r = CsvRecords::with_dialect(guarded, "t.csv", "email", false, b',', Some(ledger))
+            .expect("header ok");
+        let items: Vec<String> = r.map(describe).collect();
+        assert_eq!(
+            items,
+            vec![
+                "0 line 3: a@x.io",
+                "1 line 4: b@x.io",
+                "2 t.csv, line 9: the row has 1 fields but the header has 2",
+                "3 line 10: d@x.io",
+            ]
+        );
+    }
+
+    #[test]
+    fn other_delimiters_are_read_when_named() {
+        for (delimiter, data) in [
+            (b';', &b"email;name\na@x.io;\"A; B\"\n"[..]),
+            (b'\t', &b"email\tname\na@x.io\tA; B\n"[..]),
+            (b'|', &b"email|name\na@x.io|A; B\n"[..]),
+        ] {
+            let mut r = CsvRecords::with_dialect(data, "t", "email", false, delimiter, None)
+                .expect("header ok");
+            let rec = r.next().expect("a row").expect("row ok");
+            assert_eq!(rec.id.as_deref(), Some("a@x.io"));
+            assert_eq!(rec.properties, vec![("name".into(), "A; B".into())]);
+        }
+    }
+
+    #[test]
+    fn a_header_split_by_another_delimiter_names_the_delimiter_to_pass() {
+        assert_eq!(
+            first_error(b"email;firstname\na@x.io;A\n"),
+            "people.csv, line 1: the header has no id column `email` (columns: email;firstname), but split on ';' it has: email, firstname; pass --delimiter ';'"
+        );
+        assert_eq!(
+            first_error(b"firstname\temail\nA\ta@x.io\n"),
+            "people.csv, line 1: the header has no id column `email` (columns: firstname\temail), but split on tab it has: firstname, email; pass --delimiter tab"
+        );
     }
 }
