@@ -52,7 +52,8 @@ usage: hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
                      [--cli PATH] [--workspace DIR] [--data-dir DIR]
        hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 
-scenarios (in order): capacity, overhead, latency, quota, shared-quota, peers, memory, regen
+scenarios (in order): capacity, overhead, latency, quota, shared-quota, peers, small-jobs,
+                      memory, regen
 ";
 
 /// Exit status when the run finished but an accounting check failed.

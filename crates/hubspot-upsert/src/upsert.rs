@@ -130,7 +130,12 @@ async fn drive(args: &RunArgs, target: &Target, prepared: Prepared) -> Result<Ex
         total,
     } = prepared;
     let Connection { client, mock } = connection::connect(args).await?;
-    let display = ProgressDisplay::new(args.quiet, std::io::stderr().is_terminal(), total);
+    let display = ProgressDisplay::new(
+        args.quiet,
+        std::io::stderr().is_terminal(),
+        total,
+        hubspot_crm::RateLimit::plan(args.plan.into()),
+    );
     let started = Instant::now();
 
     let Feed {

@@ -8,6 +8,7 @@ mod peers;
 mod quota;
 mod regen;
 mod shared_quota;
+mod small_jobs;
 
 use std::path::PathBuf;
 
@@ -16,13 +17,14 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 8] = [
+pub const NAMES: [&str; 9] = [
     "capacity",
     "overhead",
     "latency",
     "quota",
     "shared-quota",
     "peers",
+    "small-jobs",
     "memory",
     "regen",
 ];
@@ -73,6 +75,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "quota" => quota::run(ctx).await,
         "shared-quota" => shared_quota::run(ctx),
         "peers" => peers::run(ctx),
+        "small-jobs" => small_jobs::run(ctx),
         "memory" => memory::run(ctx),
         "regen" => regen::run(ctx),
         other => anyhow::bail!("unknown scenario {other:?}"),
