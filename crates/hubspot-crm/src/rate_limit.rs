@@ -14,27 +14,28 @@
 //! seeds per case.
 //!
 //! 1. **Burst into the room HubSpot says is free, while the first interval lasts.** In the
-//!    first interval of an activity (from its first request, or its first after a whole
-//!    interval without one) whose first reading found no other client's request in the
-//!    window, a request starts without the spacing of rule 2 as long as this client's
-//!    requests granted after the newest reading stay within [`BURST_SHARE`] (three quarters) of the
-//!    room that reading reported, times this client's share of what HubSpot counted. The
-//!    room is `max` less what HubSpot counted when every request counted may have been this
-//!    client's (it counts its own; nothing else is in transit), the target of rule 3
-//!    otherwise. Shares sum to one, so all the clients of a token together keep at most three
-//!    quarters of the room unreported at any moment, and the rest absorbs the readings' lag.
-//!    A job that fits in the free room runs at the speed its concurrency and the latency
-//!    allow: 100 requests at 4 in flight and 20-30 ms each way take 1.33-1.37 s (spreading
-//!    took 5.3 s on the bench), 190 take 2.49-2.61 s (the window's whole room), no 429. After the first interval the
-//!    client spreads: a long job bursts once, then converges to the window's pace, and its
-//!    requests leave the window one by one, not at the same instant ten seconds after a
-//!    burst. Why three quarters (`burst_share_design`, ten seeds per case): a quarter
-//!    leaves 190 requests alone at 2.86 s; a half let one seed of four jobs started together
-//!    fall to 0.944 of the window's pace; three quarters keeps every case at or above 0.961
-//!    with at most 0.34% 429s; a whole takes 2.54 s for 190 alone and is otherwise the same
-//!    here, but with every client bursting (no joiner rule) it reaches 0.67% 429s against
-//!    0.50% for three quarters. The joiner rule (5) does most of the sharing: with it, at
-//!    most one client of jobs started together bursts.
+//!    first interval of an activity (from its first request, or its first once none of its
+//!    requests is left in the window) whose first reading found no other client's request
+//!    in the window, a request starts without the spacing of rule 2 as long as this
+//!    client's requests granted after the newest reading stay within [`BURST_SHARE`] (three
+//!    quarters) of the room that reading reported, times this client's share of what
+//!    HubSpot counted. The room is `max` less what HubSpot counted when every request
+//!    counted may have been this client's (it counts its own; nothing else is in transit),
+//!    the target of rule 3 otherwise. Shares sum to one, so all the clients of a token
+//!    together keep at most three quarters of the room unreported at any moment, and the
+//!    rest absorbs the readings' lag. A job that fits in the free room runs at the speed its
+//!    concurrency and the latency allow: 100 requests at 4 in flight and 20-30 ms each way
+//!    take 1.33-1.37 s (spreading took 5.3 s on the bench), 190 take 2.49-2.61 s (the
+//!    window's whole room), no 429. After the first interval the client spreads: a long job
+//!    bursts once, then converges to the window's pace, and its requests leave the window
+//!    one by one, not at the same instant ten seconds after a burst. Why three quarters
+//!    (`burst_share_design`, ten seeds per case): a quarter leaves 190 requests alone at
+//!    2.86 s; a half let one seed of four jobs started together fall to 0.944 of the
+//!    window's pace; three quarters keeps every case at or above 0.961 with at most 0.34%
+//!    429s; a whole takes 2.54 s for 190 alone and is otherwise the same here, but with
+//!    every client bursting (no joiner rule) it reaches 0.67% 429s against 0.50% for three
+//!    quarters. The joiner rule (5) does most of the sharing: with it, at most one client of
+//!    jobs started together bursts.
 //! 2. **Otherwise spread.** Requests start one at a time, `interval / allowance` apart, where
 //!    the allowance is how many requests of the window this client may use. A client that
 //!    released a window's worth at every rollover would see those requests leave the window
@@ -281,7 +282,7 @@ struct Window {
     /// The slot the last request was given (its scheduled time, which a late wake-up of up
     /// to [`TIMER_SLACK`] does not move, so the pace does not drift by the timer's rounding).
     last_slot: Option<Instant>,
-    /// Since when this client has been sending without a pause of a whole interval.
+    /// Since when this client has had requests in the window without a break.
     active_since: Option<Instant>,
     /// Whether this activity (since `active_since`) may burst: `None` until a response to one
     /// of its requests reported the window, then whether that first reading found the window

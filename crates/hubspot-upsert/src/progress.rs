@@ -211,7 +211,7 @@ impl ProgressDisplay {
     }
 }
 
-/// The ETA after `tally`, skipped records counting as done.
+/// The ETA after `tally`.
 fn estimate(eta: &Mutex<Eta>, tally: &Tally, elapsed: Duration) -> Option<Duration> {
     let mut eta = eta.lock().unwrap_or_else(|p| p.into_inner());
     eta.estimate(tally.done, elapsed)
