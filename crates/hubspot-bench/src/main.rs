@@ -53,7 +53,7 @@ usage: hubspot-bench [--mode smoke|quick|full] [--json PATH] [--only NAME,...]
        hubspot-bench serve-mock [--latency-ms N] [--rate-limit MAX/WINDOW_MS] [--cpu N]
 
 scenarios (in order): capacity, overhead, latency, quota, versions, shared-quota, peers,
-                      memory, incremental, regen
+                      small-jobs, memory, incremental, regen
 ";
 
 /// Exit status when the run finished but an accounting check failed.

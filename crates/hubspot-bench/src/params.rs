@@ -93,6 +93,14 @@ pub struct Params {
     pub peers_limited_windows: u32,
     /// Whether the peers scenario installs and runs HubSpot's SDKs (not in smoke runs).
     pub peers_sdks: bool,
+    /// Records of each of the eight small jobs of the shared-quota scenario.
+    pub shared_small_job: u64,
+    /// Records per job in the small-jobs scenario, one size after the other.
+    pub small_jobs_sizes: Vec<u64>,
+    /// The mock's response time in the small-jobs scenario.
+    pub small_jobs_latency: Duration,
+    /// Turns of each contender per size in the small-jobs scenario.
+    pub small_jobs_reps: usize,
 }
 
 impl Params {
@@ -125,6 +133,10 @@ impl Params {
                 peers_reps: 1,
                 peers_limited_windows: 2,
                 peers_sdks: false,
+                shared_small_job: 200,
+                small_jobs_sizes: vec![1_000],
+                small_jobs_latency: Duration::from_millis(50),
+                small_jobs_reps: 1,
             },
             Mode::Quick => Params {
                 mode,
@@ -152,6 +164,10 @@ impl Params {
                 peers_reps: 3,
                 peers_limited_windows: 2,
                 peers_sdks: true,
+                shared_small_job: 2_000,
+                small_jobs_sizes: vec![10_000, 19_000],
+                small_jobs_latency: Duration::from_millis(50),
+                small_jobs_reps: 2,
             },
             Mode::Full => Params {
                 mode,
@@ -179,6 +195,10 @@ impl Params {
                 peers_reps: 5,
                 peers_limited_windows: 2,
                 peers_sdks: true,
+                shared_small_job: 2_000,
+                small_jobs_sizes: vec![10_000, 19_000],
+                small_jobs_latency: Duration::from_millis(50),
+                small_jobs_reps: 3,
             },
         }
     }

@@ -60,7 +60,8 @@ fn run(cmd: &mut Command, what: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn install_node(dir: &Path) -> anyhow::Result<Peer> {
+/// Installs (or finds) the Node SDK under `dir`: the small-jobs scenario needs only this one.
+pub fn install_node(dir: &Path) -> anyhow::Result<Peer> {
     std::fs::create_dir_all(dir)?;
     let marker = dir.join(format!(
         "installed-{}",

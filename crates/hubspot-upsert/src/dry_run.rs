@@ -282,13 +282,21 @@ impl fmt::Display for DryRunReport {
             "  requests:            {} (up to {} records each)",
             self.cost.requests, MAX_INPUTS_PER_REQUEST
         )?;
-        write!(
-            f,
-            "  time under quota:    at least {} on the {} plan ({} requests per 10 s), plus HubSpot's response time",
-            HumanDuration(self.cost.quota_time),
-            self.plan.name(),
-            self.plan.requests_per_window()
-        )?;
+        let per_window = self.plan.requests_per_window();
+        if self.cost.requests <= per_window {
+            write!(
+                f,
+                "  time under quota:    none: the window of the {} plan ({per_window} requests per 10 s) takes them at once when nothing else uses the token; the run lasts as long as HubSpot takes to answer them, --concurrency at a time",
+                self.plan.name(),
+            )?;
+        } else {
+            write!(
+                f,
+                "  time under quota:    at least {} on the {} plan ({per_window} requests at once into an empty window, then {per_window} per 10 s less a little headroom), plus HubSpot's response time",
+                HumanDuration(self.cost.quota_time),
+                self.plan.name(),
+            )?;
+        }
         if let Some(limit) = self.cost.over_daily_limit {
             write!(
                 f,
@@ -384,10 +392,27 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("at least 0.0s on the starter plan (100 requests per 10 s)"),
+            text.contains(
+                "none: the window of the starter plan (100 requests per 10 s) takes them at once"
+            ),
             "{text}"
         );
         assert!(report.all_sendable());
+    }
+
+    #[test]
+    fn a_run_beyond_one_window_is_the_burst_then_the_windows_pace() {
+        let mut report = run("email,name\na@x.io,A\n", None);
+        // 101 requests on the starter plan: 100 at once, the last when the first leaves the
+        // window, 10 s and the margin later.
+        report.cost = cost(10_001, 1, PlanArg::Starter);
+        let text = report.to_string();
+        assert!(
+            text.contains(
+                "at least 10.2s on the starter plan (100 requests at once into an empty window, then 100 per 10 s less a little headroom)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use hubspot_crm::{Plan, RateLimit};
+
 use crate::cli::PlanArg;
 
 /// Most inputs HubSpot accepts in one batch upsert request.
@@ -53,7 +55,8 @@ pub struct Cost {
     pub records: u64,
     /// Requests needed, without retries.
     pub requests: u64,
-    /// The least time the quota allows for those requests, however fast HubSpot answers.
+    /// The least time the pacer takes for those requests under the plan's quota, alone on the
+    /// token, however fast HubSpot answers (see `RateLimit::least_time`).
     pub quota_time: Duration,
     /// The plan's daily request limit, when the requests exceed it.
     pub over_daily_limit: Option<u64>,
@@ -67,10 +70,9 @@ pub fn cost(records: u64, max_repeats: u64, plan: PlanArg) -> Cost {
     let requests = records
         .div_ceil(MAX_INPUTS_PER_REQUEST)
         .max(max_repeats.min(records));
-    let per_window = plan.requests_per_window();
-    // The first window's worth goes at once; every further window's worth waits 10 s more.
-    let windows = requests.saturating_sub(1) / per_window;
-    let quota_time = RATE_WINDOW.saturating_mul(u32::try_from(windows).unwrap_or(u32::MAX));
+    // The pacer's own model: a window's worth at once, the rest at the window's pace once the
+    // first window's requests leave it.
+    let quota_time = RateLimit::plan(Plan::from(plan)).least_time(requests);
     Cost {
         records,
         requests,
@@ -116,17 +118,23 @@ mod tests {
     }
 
     #[test]
-    fn quota_time_counts_the_windows_after_the_first() {
+    fn quota_time_is_the_burst_then_the_windows_pace() {
+        // A window's worth goes at once.
         assert_eq!(cost(10_000, 1, PlanArg::Starter).quota_time, Duration::ZERO);
         assert_eq!(
-            cost(10_001, 1, PlanArg::Starter).quota_time,
-            Duration::from_secs(10)
+            cost(19_000, 1, PlanArg::Professional).quota_time,
+            Duration::ZERO
         );
-        // 1,000,000 records: 10,000 requests; at 190 per 10 s, 52 further windows.
+        // The next request waits for the first to leave the window: 10 s and the margin.
         assert_eq!(
-            cost(1_000_000, 1, PlanArg::Professional).quota_time,
-            Duration::from_secs(520)
+            cost(10_001, 1, PlanArg::Starter).quota_time,
+            Duration::from_millis(10_250)
         );
+        // 1,000,000 records: 10,000 requests; 190 at once, then 9,810 at a lone client's
+        // pace of 186.675 per 10 s, the first of them at 10.25 s.
+        let t = cost(1_000_000, 1, PlanArg::Professional).quota_time;
+        let expected = 10.25 + 9_809.0 * 10.0 / 186.675;
+        assert!((t.as_secs_f64() - expected).abs() < 0.01, "{t:?}");
     }
 
     #[test]

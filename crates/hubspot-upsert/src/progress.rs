@@ -2,11 +2,13 @@
 //! with `--quiet`. Never shows the token (it is never given any).
 
 use std::fmt;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use hubspot_crm::RateLimit;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::plan::HumanDuration;
+use crate::plan::{HumanDuration, MAX_INPUTS_PER_REQUEST};
 
 /// How often a progress line is logged when stderr is not a terminal.
 pub const LOG_EVERY: Duration = Duration::from_secs(5);
@@ -59,37 +61,101 @@ impl fmt::Display for Tally {
     }
 }
 
+/// The time left, from the pacer's model and the pace measured so far.
+///
+/// A rate measured from the start misleads both ways: while the pacer bursts into the
+/// window's free room, records go far faster than the window's pace, so a rate-based estimate
+/// promises too little; once the window is full the run waits for the burst's requests to
+/// leave it, and the rate over that wait promises too much. So the estimate is the larger of
+/// what the pacer's model leaves ([`RateLimit::least_time`] for all requests, less the time
+/// elapsed: exact for a client alone on the token) and the remaining records at the pace
+/// measured (since the start while the burst's window lasts; after it, only since then).
+/// The measured pace covers what the model does not know: HubSpot's response time, other
+/// processes on the token.
+#[derive(Debug)]
+pub struct Eta {
+    limit: RateLimit,
+    total: u64,
+    /// Records done when the first window's requests began to leave it.
+    steady_from: Option<(Duration, u64)>,
+}
+
+impl Eta {
+    /// An estimate for `total` records paced by `limit`.
+    pub fn new(limit: RateLimit, total: u64) -> Eta {
+        Eta {
+            limit,
+            total,
+            steady_from: None,
+        }
+    }
+
+    /// The time left after `done` records in `elapsed`; `None` before any record is done.
+    pub fn estimate(&mut self, done: u64, elapsed: Duration) -> Option<Duration> {
+        let left = self.total.saturating_sub(done);
+        if left == 0 {
+            return Some(Duration::ZERO);
+        }
+        let requests = self.total.div_ceil(MAX_INPUTS_PER_REQUEST);
+        let model = self.limit.least_time(requests).saturating_sub(elapsed);
+        // The first window's requests leave it one interval (and the margin) after the start.
+        let burst_ends = self.limit.least_time(u64::from(self.limit.max()) + 1);
+        let (since, done_then) = if elapsed < burst_ends {
+            (Duration::ZERO, 0)
+        } else {
+            *self.steady_from.get_or_insert((elapsed, done))
+        };
+        let span = elapsed.saturating_sub(since).as_secs_f64();
+        let measured = done.saturating_sub(done_then);
+        if measured == 0 || span <= 0.0 {
+            return (done > 0 || since > Duration::ZERO).then_some(model);
+        }
+        let paced = Duration::from_secs_f64(left as f64 * span / measured as f64);
+        Some(model.max(paced))
+    }
+}
+
 /// Where progress goes.
 pub enum ProgressDisplay {
-    /// An indicatif bar on stderr.
-    Bar(ProgressBar),
+    /// An indicatif bar on stderr, and the ETA it shows.
+    Bar(ProgressBar, Option<Mutex<Eta>>),
     /// A log line every [`LOG_EVERY`].
     Lines {
         /// Records to do, when known.
         total: Option<u64>,
         /// When the run started, for the rate.
         started: Instant,
+        /// The time left, when the total is known.
+        eta: Option<Mutex<Eta>>,
     },
     /// Nothing.
     Quiet,
 }
 
 impl ProgressDisplay {
-    /// Picks the display: quiet if asked, a bar on a terminal, log lines otherwise.
-    pub fn new(quiet: bool, terminal: bool, total: Option<u64>) -> ProgressDisplay {
+    /// Picks the display: quiet if asked, a bar on a terminal, log lines otherwise. The ETA
+    /// follows the pacer's model for `limit` (see [`Eta`]).
+    pub fn new(
+        quiet: bool,
+        terminal: bool,
+        total: Option<u64>,
+        limit: RateLimit,
+    ) -> ProgressDisplay {
         if quiet {
             return ProgressDisplay::Quiet;
         }
+        let eta = total.map(|n| Mutex::new(Eta::new(limit, n)));
         if !terminal {
             return ProgressDisplay::Lines {
                 total,
                 started: Instant::now(),
+                eta,
             };
         }
         let (bar, template) = match total {
             Some(n) => (
                 ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
-                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} records, {per_sec:0}, ETA {eta}\n  {msg}",
+                "{spinner} {elapsed_precise} [{wide_bar}] {human_pos}/{human_len} records, {per_sec:0}, ETA {prefix}\n  {msg}",
             ),
             None => (
                 ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
@@ -99,8 +165,9 @@ impl ProgressDisplay {
         if let Ok(style) = ProgressStyle::with_template(template) {
             bar.set_style(style.progress_chars("=> "));
         }
+        bar.set_prefix("-");
         bar.enable_steady_tick(Duration::from_millis(200));
-        ProgressDisplay::Bar(bar)
+        ProgressDisplay::Bar(bar, eta)
     }
 
     /// Whether [`ProgressDisplay::log_line`] should be called every [`LOG_EVERY`].
@@ -110,22 +177,32 @@ impl ProgressDisplay {
 
     /// Shows the latest counts (the bar redraws itself; log lines wait for their tick).
     pub fn update(&self, tally: &Tally) {
-        if let ProgressDisplay::Bar(bar) = self {
+        if let ProgressDisplay::Bar(bar, eta) = self {
             bar.set_position(tally.done);
+            if let Some(left) = eta.as_ref().and_then(|e| estimate(e, tally, bar.elapsed())) {
+                bar.set_prefix(HumanDuration(left).to_string());
+            }
             bar.set_message(tally.to_string());
         }
     }
 
     /// Logs one progress line, in log-line mode.
     pub fn log_line(&self, tally: &Tally) {
-        if let ProgressDisplay::Lines { total, started } = self {
-            tracing::info!("{}", line(tally, *total, started.elapsed()));
+        if let ProgressDisplay::Lines {
+            total,
+            started,
+            eta,
+        } = self
+        {
+            let elapsed = started.elapsed();
+            let left = eta.as_ref().and_then(|e| estimate(e, tally, elapsed));
+            tracing::info!("{}", line(tally, *total, elapsed, left));
         }
     }
 
     /// Removes the bar, leaving the terminal clean for the summary.
     pub fn finish(&self) {
-        if let ProgressDisplay::Bar(bar) = self {
+        if let ProgressDisplay::Bar(bar, _) = self {
             bar.finish_and_clear();
         }
     }
@@ -133,14 +210,20 @@ impl ProgressDisplay {
     /// Prints a message above the bar, or as a log line.
     pub fn note(&self, message: &str) {
         match self {
-            ProgressDisplay::Bar(bar) => bar.println(message),
+            ProgressDisplay::Bar(bar, _) => bar.println(message),
             _ => eprintln!("{message}"),
         }
     }
 }
 
-/// A progress line: done of total, rate, and the counts.
-fn line(tally: &Tally, total: Option<u64>, elapsed: Duration) -> String {
+/// The ETA after `tally`.
+fn estimate(eta: &Mutex<Eta>, tally: &Tally, elapsed: Duration) -> Option<Duration> {
+    let mut eta = eta.lock().unwrap_or_else(|p| p.into_inner());
+    eta.estimate(tally.done, elapsed)
+}
+
+/// A progress line: done of total, rate, the time left when known, and the counts.
+fn line(tally: &Tally, total: Option<u64>, elapsed: Duration, left: Option<Duration>) -> String {
     let secs = elapsed.as_secs_f64();
     let rate = if secs > 0.0 {
         tally.done as f64 / secs
@@ -148,8 +231,11 @@ fn line(tally: &Tally, total: Option<u64>, elapsed: Duration) -> String {
         0.0
     };
     let of = total.map(|t| format!(" of {t}")).unwrap_or_default();
+    let eta = left
+        .map(|l| format!(", ETA {}", HumanDuration(l)))
+        .unwrap_or_default();
     format!(
-        "progress: {}{of} records ({rate:.0}/s): {tally}",
+        "progress: {}{of} records ({rate:.0}/s{eta}): {tally}",
         tally.done
     )
 }
@@ -193,21 +279,80 @@ mod tests {
             ..Tally::default()
         };
         assert_eq!(
-            line(&tally, Some(3000), Duration::from_secs(2)),
-            "progress: 500 of 3000 records (250/s): 500 created, 0 updated, 0 failed; 0 requests, 0.0s waiting on the pacer"
+            line(
+                &tally,
+                Some(3000),
+                Duration::from_secs(2),
+                Some(Duration::from_secs(10))
+            ),
+            "progress: 500 of 3000 records (250/s, ETA 10.0s): 500 created, 0 updated, 0 failed; 0 requests, 0.0s waiting on the pacer"
         );
-        assert!(line(&tally, None, Duration::ZERO).starts_with("progress: 500 records (0/s)"));
+        assert!(
+            line(&tally, None, Duration::ZERO, None).starts_with("progress: 500 records (0/s):")
+        );
+    }
+
+    fn professional() -> RateLimit {
+        RateLimit::plan(hubspot_crm::Plan::Professional)
+    }
+
+    #[test]
+    fn eta_of_a_job_within_the_window_follows_the_measured_pace() {
+        // 10,000 records: the window takes them at once; HubSpot's answers set the pace.
+        let mut eta = Eta::new(professional(), 10_000);
+        assert_eq!(eta.estimate(0, Duration::from_millis(10)), None);
+        let left = eta
+            .estimate(2_500, Duration::from_millis(300))
+            .expect("eta");
+        assert!(left.abs_diff(Duration::from_millis(900)) < Duration::from_micros(1));
+        assert_eq!(
+            eta.estimate(10_000, Duration::from_millis(1_300)),
+            Some(Duration::ZERO)
+        );
+    }
+
+    #[test]
+    fn eta_during_the_burst_counts_the_windows_pace_to_come() {
+        // 100,000 records, 1,000 requests: 190 at once, then 810 at 186.675 per 10 s from
+        // 10.25 s. Two seconds in, 15,000 records done: the pace measured would say 11 s
+        // more; the model says the run ends at 53.6 s.
+        let mut eta = Eta::new(professional(), 100_000);
+        let end = professional().least_time(1_000);
+        let left = eta
+            .estimate(15_000, Duration::from_secs(2))
+            .expect("an estimate");
+        assert_eq!(left, end - Duration::from_secs(2));
+        assert!(left > Duration::from_secs(51), "{left:?}");
+    }
+
+    #[test]
+    fn eta_after_the_burst_measures_the_pace_from_then() {
+        let mut eta = Eta::new(professional(), 100_000);
+        let end = professional().least_time(1_000).as_secs_f64();
+        // The first reading after the burst's window starts the measured pace.
+        let first = eta
+            .estimate(19_000, Duration::from_millis(10_300))
+            .expect("eta");
+        assert!(
+            (first.as_secs_f64() - (end - 10.3)).abs() < 1e-6,
+            "{first:?}"
+        );
+        // Others share the token: 1,000 records in 10 s, half the pace a lone client has.
+        let left = eta
+            .estimate(20_000, Duration::from_millis(20_300))
+            .expect("eta");
+        assert!(left.abs_diff(Duration::from_secs(800)) < Duration::from_millis(1));
     }
 
     #[test]
     fn display_mode_follows_quiet_and_terminal() {
         assert!(matches!(
-            ProgressDisplay::new(true, true, None),
+            ProgressDisplay::new(true, true, None, professional()),
             ProgressDisplay::Quiet
         ));
-        assert!(ProgressDisplay::new(false, false, Some(3)).wants_log_lines());
-        let bar = ProgressDisplay::new(false, true, Some(3));
-        assert!(matches!(bar, ProgressDisplay::Bar(_)));
+        assert!(ProgressDisplay::new(false, false, Some(3), professional()).wants_log_lines());
+        let bar = ProgressDisplay::new(false, true, Some(3), professional());
+        assert!(matches!(bar, ProgressDisplay::Bar(_, Some(_))));
         bar.finish();
     }
 }

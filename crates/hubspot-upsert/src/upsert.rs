@@ -156,7 +156,12 @@ async fn drive<V: ApiVersion>(
         total,
     } = prepared;
     let Connection { client, mock } = connection::connect::<V>(args).await?;
-    let display = ProgressDisplay::new(args.quiet, std::io::stderr().is_terminal(), total);
+    let display = ProgressDisplay::new(
+        args.quiet,
+        std::io::stderr().is_terminal(),
+        total,
+        hubspot_crm::RateLimit::plan(args.plan.into()),
+    );
     let started = Instant::now();
 
     let Feed {

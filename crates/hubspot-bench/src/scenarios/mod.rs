@@ -9,6 +9,7 @@ mod peers;
 mod quota;
 mod regen;
 mod shared_quota;
+mod small_jobs;
 mod versions;
 
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use crate::params::Params;
 use crate::report::Report;
 
 /// Scenario names, in the order a run takes them.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 11] = [
     "capacity",
     "overhead",
     "latency",
@@ -26,6 +27,7 @@ pub const NAMES: [&str; 10] = [
     "versions",
     "shared-quota",
     "peers",
+    "small-jobs",
     "memory",
     "incremental",
     "regen",
@@ -78,6 +80,7 @@ pub async fn run(name: &str, ctx: &mut Ctx) -> anyhow::Result<()> {
         "versions" => versions::run(ctx).await,
         "shared-quota" => shared_quota::run(ctx),
         "peers" => peers::run(ctx),
+        "small-jobs" => small_jobs::run(ctx),
         "memory" => memory::run(ctx),
         "incremental" => incremental::run(ctx),
         "regen" => regen::run(ctx),
