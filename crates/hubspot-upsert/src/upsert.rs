@@ -212,7 +212,18 @@ async fn drive<V: ApiVersion>(
                 Some(FeedEvent::Refused { record, refusal }) => {
                     record_refusal(&mut recorder, record, refusal)?;
                 }
-                Some(FeedEvent::Failed(err)) => stops.input_error = Some(err),
+                Some(FeedEvent::Failed(err)) => {
+                    // With a state, the run must not end as if the input were whole (the
+                    // state would count the unread records as gone): cancel it, and the
+                    // records read but not sent are sent again by the next run.
+                    if args.state.is_some()
+                        && let Some(cancel) = &cancel
+                    {
+                        cancel.cancel();
+                    }
+                    stop.stop();
+                    stops.input_error = Some(err);
+                }
                 None => events_open = false,
             },
             _ = &mut interrupt, if !stops.abandoned => {

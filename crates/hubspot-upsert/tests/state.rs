@@ -551,3 +551,40 @@ fn state_does_not_go_with_mock_or_resume_and_full_needs_it() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn an_input_cut_short_never_counts_the_unread_records_as_gone() {
+    let mock = LocalMock::start(Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = dir.path().join("contacts.state");
+    let csv = dir.path().join("people.csv");
+    let rows = [
+        ("ada@example.com", "Ada", "London"),
+        ("bob@example.com", "Bob", "Paris"),
+        ("cy@example.com", "Cy", "Rome"),
+        ("di@example.com", "Di", "Oslo"),
+    ];
+    write_csv(&csv, &rows);
+    let out = run(against(&mock, &state).arg(&csv));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
+    // The same people, but reading stops at a malformed second row (--max-bad-rows 0): the
+    // rows after it were never read, so they are not gone from the source.
+    std::fs::write(
+        &csv,
+        "email,firstname,city\nada@example.com,Ada,London\nbob@example.com,Bob\ncy@example.com,Cy,Rome\ndi@example.com,Di,Oslo\n",
+    )
+    .expect("write csv");
+    let out = run(against(&mock, &state)
+        .args(["--max-bad-rows", "0"])
+        .arg(&csv));
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        !stdout.contains("3 in the state, not in this input"),
+        "{stdout}"
+    );
+    let out = run(Command::new(BIN).args(["gone", "--state"]).arg(&state));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "", "nothing is listed as gone");
+}
