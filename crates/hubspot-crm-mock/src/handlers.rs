@@ -5,12 +5,12 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Json};
 use chrono::{SubsecRound, Utc};
 use http::header::{AUTHORIZATION, CONTENT_LENGTH};
 use http::{HeaderMap, StatusCode, Uri};
@@ -38,9 +38,19 @@ pub const MOCK_RECORDS_PATH: &str = "/__mock/objects/{objectType}";
 
 pub(crate) fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route(UPSERT_PATH, post(batch_upsert_2026_09))
-        .route(UPSERT_PATH_2026_03, post(batch_upsert_2026_03))
-        .route(UPSERT_PATH_V3, post(batch_upsert_v3))
+        // One handler; each path tells it its version.
+        .route(
+            UPSERT_PATH,
+            post(batch_upsert).layer(Extension(ApiVersion::V2026_09)),
+        )
+        .route(
+            UPSERT_PATH_2026_03,
+            post(batch_upsert).layer(Extension(ApiVersion::V2026_03)),
+        )
+        .route(
+            UPSERT_PATH_V3,
+            post(batch_upsert).layer(Extension(ApiVersion::V3)),
+        )
         .route(MOCK_RECORDS_PATH, get(mock_records))
         .fallback(not_found)
         .with_state(app)
@@ -129,38 +139,8 @@ async fn pause_until(shutdown: &watch::Receiver<bool>, deadline: Instant) {
     }
 }
 
-async fn batch_upsert_2026_09(
-    state: State<Arc<App>>,
-    conn: ConnectInfo<ConnHandle>,
-    path: Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    batch_upsert(ApiVersion::V2026_09, state, conn, path, headers, body).await
-}
-
-async fn batch_upsert_2026_03(
-    state: State<Arc<App>>,
-    conn: ConnectInfo<ConnHandle>,
-    path: Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    batch_upsert(ApiVersion::V2026_03, state, conn, path, headers, body).await
-}
-
-async fn batch_upsert_v3(
-    state: State<Arc<App>>,
-    conn: ConnectInfo<ConnHandle>,
-    path: Path<String>,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    batch_upsert(ApiVersion::V3, state, conn, path, headers, body).await
-}
-
 async fn batch_upsert(
-    version: ApiVersion,
+    Extension(version): Extension<ApiVersion>,
     State(app): State<Arc<App>>,
     ConnectInfo(conn): ConnectInfo<ConnHandle>,
     Path(object_type): Path<String>,
