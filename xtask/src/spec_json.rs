@@ -1,9 +1,10 @@
 //! Small readers of an OpenAPI document held as a `serde_json::Value`, shared by the
-//! generation rewrites and the spec diff.
+//! generation rewrites, the spec diff and the upstream check.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
+use anyhow::{Context, Result, bail};
 use serde_json::{Map, Value};
 
 static EMPTY: LazyLock<Map<String, Value>> = LazyLock::new(Map::new);
@@ -34,6 +35,57 @@ pub fn required(schema: &Value) -> BTreeSet<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Follows a local `$ref` to a parameter, request body or response; other values are returned
+/// as they are.
+pub fn deref<'s>(spec: &'s Value, value: &'s Value) -> Result<&'s Value> {
+    let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
+        return Ok(value);
+    };
+    let Some(pointer) = reference.strip_prefix('#') else {
+        bail!("reference `{reference}` points outside the document, which is not supported");
+    };
+    spec.pointer(pointer)
+        .with_context(|| format!("reference `{reference}` points to nothing"))
+}
+
+/// An operation's responses by status code, with `$ref`s resolved.
+pub fn responses<'s>(spec: &'s Value, operation: &'s Value) -> Result<BTreeMap<String, &'s Value>> {
+    let mut found = BTreeMap::new();
+    for (code, response) in members(operation, "responses") {
+        found.insert(code.clone(), deref(spec, response)?);
+    }
+    Ok(found)
+}
+
+/// An operation's parameters (those of its path item included, its own winning), by location
+/// and name, with `$ref`s resolved; `endpoint` names the operation in errors.
+pub fn parameters<'s>(
+    spec: &'s Value,
+    path_item: &'s Value,
+    operation: &'s Value,
+    endpoint: &str,
+) -> Result<BTreeMap<(String, String), &'s Value>> {
+    let mut found = BTreeMap::new();
+    for list in [path_item.get("parameters"), operation.get("parameters")] {
+        let Some(list) = list else { continue };
+        let Some(list) = list.as_array() else {
+            bail!("`parameters` of {endpoint} is not an array");
+        };
+        for parameter in list {
+            let parameter = deref(spec, parameter)?;
+            let field = |key: &str| {
+                parameter
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .with_context(|| format!("a parameter of {endpoint} has no `{key}`"))
+            };
+            found.insert((field("in")?, field("name")?), parameter);
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

@@ -10,13 +10,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
 use super::pairing::{self, Key};
 use super::usage::{self, METHODS, Usage, schema_ref_name};
 use super::{Change, Kind, Mark, Subject, VersionMove};
-use crate::spec_json::{members, members_at, required};
+use crate::spec_json::{deref, members, members_at, parameters, required, responses};
 
 /// Keywords that only document a schema.
 const DOC_KEYWORDS: [&str; 5] = [
@@ -265,8 +265,8 @@ impl<'a> Comparer<'a> {
         old: &Operation<'a>,
         new: &Operation<'a>,
     ) -> Result<()> {
-        let old_params = parameters(self.old_spec, old)?;
-        let new_params = parameters(self.new_spec, new)?;
+        let old_params = parameters(self.old_spec, old.path_item, old.value, &old.endpoint())?;
+        let new_params = parameters(self.new_spec, new.path_item, new.value, &new.endpoint())?;
         let keys: BTreeSet<&(String, String)> =
             old_params.keys().chain(new_params.keys()).collect();
         for key in keys {
@@ -967,62 +967,6 @@ fn operation_subject(operation: &Operation<'_>) -> Subject {
         id: operation.id.clone(),
         endpoint: operation.endpoint(),
     }
-}
-
-/// An operation's parameters (path-level ones included, operation-level ones winning), by
-/// location and name, with `$ref`s resolved.
-fn parameters<'s>(
-    spec: &'s Value,
-    operation: &Operation<'s>,
-) -> Result<BTreeMap<(String, String), &'s Value>> {
-    let mut found = BTreeMap::new();
-    for list in [
-        operation.path_item.get("parameters"),
-        operation.value.get("parameters"),
-    ] {
-        let Some(list) = list else { continue };
-        let Some(list) = list.as_array() else {
-            bail!("`parameters` of {} is not an array", operation.endpoint());
-        };
-        for parameter in list {
-            let parameter = deref(spec, parameter)?;
-            let field = |key: &str| {
-                parameter
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .with_context(|| {
-                        format!("a parameter of {} has no `{key}`", operation.endpoint())
-                    })
-            };
-            found.insert((field("in")?, field("name")?), parameter);
-        }
-    }
-    Ok(found)
-}
-
-/// An operation's responses by status code, with `$ref`s resolved.
-fn responses<'s>(spec: &'s Value, operation: &'s Value) -> Result<BTreeMap<String, &'s Value>> {
-    let mut found = BTreeMap::new();
-    if let Some(responses) = operation.get("responses").and_then(Value::as_object) {
-        for (code, response) in responses {
-            found.insert(code.clone(), deref(spec, response)?);
-        }
-    }
-    Ok(found)
-}
-
-/// Follows a local `$ref` to a parameter, request body or response; other values are returned
-/// as they are.
-fn deref<'s>(spec: &'s Value, value: &'s Value) -> Result<&'s Value> {
-    let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-        return Ok(value);
-    };
-    let Some(pointer) = reference.strip_prefix('#') else {
-        bail!("reference `{reference}` points outside the document, which is not supported");
-    };
-    spec.pointer(pointer)
-        .with_context(|| format!("reference `{reference}` points to nothing"))
 }
 
 /// How a new response is marked: an error response, or a success response with the same body

@@ -9,12 +9,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use serde_json::{Map, Value};
 
 use crate::diff::pairing::{self, Key};
 use crate::diff::usage::{METHODS, reachable, schema_ref_name};
-use crate::spec_json::{members, members_at, required};
+use crate::spec_json::{deref, members, members_at, parameters, required, responses};
 
 /// Keywords that only document a value.
 const PROSE: [&str; 6] = [
@@ -434,8 +434,8 @@ impl<'a> Comparer<'a> {
     }
 
     fn parameters(&mut self, place: &str, theirs: &Op<'a>, ours: &Op<'a>) -> Result<()> {
-        let t = parameters(self.theirs, theirs)?;
-        let o = parameters(self.ours, ours)?;
+        let t = parameters(self.theirs, theirs.item, theirs.value, &theirs.endpoint())?;
+        let o = parameters(self.ours, ours.item, ours.value, &ours.endpoint())?;
         let keys: BTreeSet<&(String, String)> = t.keys().chain(o.keys()).collect();
         for key in keys {
             let here = format!("{place}, parameter `{}` ({})", key.1, key.0);
@@ -810,51 +810,6 @@ fn parameter_default(parameter: &Value, key: &str, location: &str) -> Value {
         "style" => Value::from(style),
         _ => Value::from(style == "form"),
     }
-}
-
-/// An operation's parameters (path-level ones included, operation-level ones winning), by
-/// location and name, with `$ref`s resolved.
-fn parameters<'s>(spec: &'s Value, op: &Op<'s>) -> Result<BTreeMap<(String, String), &'s Value>> {
-    let mut found = BTreeMap::new();
-    for list in [op.item.get("parameters"), op.value.get("parameters")] {
-        let Some(list) = list else { continue };
-        let Some(list) = list.as_array() else {
-            bail!("`parameters` of {} is not an array", op.endpoint());
-        };
-        for parameter in list {
-            let parameter = deref(spec, parameter)?;
-            let field = |key: &str| {
-                parameter
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .with_context(|| format!("a parameter of {} has no `{key}`", op.endpoint()))
-            };
-            found.insert((field("in")?, field("name")?), parameter);
-        }
-    }
-    Ok(found)
-}
-
-/// An operation's responses by status code, with `$ref`s resolved.
-fn responses<'s>(spec: &'s Value, operation: &'s Value) -> Result<BTreeMap<String, &'s Value>> {
-    let mut found = BTreeMap::new();
-    for (code, response) in members(operation, "responses") {
-        found.insert(code.clone(), deref(spec, response)?);
-    }
-    Ok(found)
-}
-
-/// Follows a local `$ref` to a parameter, request body or response.
-fn deref<'s>(spec: &'s Value, value: &'s Value) -> Result<&'s Value> {
-    let Some(reference) = value.get("$ref").and_then(Value::as_str) else {
-        return Ok(value);
-    };
-    let Some(pointer) = reference.strip_prefix('#') else {
-        bail!("reference `{reference}` points outside the document, which is not supported");
-    };
-    spec.pointer(pointer)
-        .with_context(|| format!("reference `{reference}` points to nothing"))
 }
 
 /// `body `X`` for a response whose body is a named schema, for a presence line.
