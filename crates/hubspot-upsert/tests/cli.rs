@@ -5,11 +5,14 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use hubspot_crm_mock::MockServer;
 use serde_json::Value;
+
+mod common;
+use common::{outcome_counts, report_lines, run, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hubspot-upsert");
 const TOKEN: &str = "pat-test-5e3cf1a9-secret";
@@ -36,31 +39,6 @@ fn upsert() -> Command {
         .env_remove("RUST_LOG")
         .stdin(Stdio::null());
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn report_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .expect("report exists")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("report line is JSON"))
-        .collect()
-}
-
-fn outcome_counts(lines: &[Value]) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for line in lines {
-        let outcome = line["outcome"].as_str().unwrap_or("?").to_string();
-        *counts.entry(outcome).or_insert(0) += 1;
-    }
-    counts
 }
 
 fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {

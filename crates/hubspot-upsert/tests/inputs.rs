@@ -11,10 +11,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use hubspot_crm_mock::MockServer;
-use serde_json::Value;
+
+mod common;
+use common::{report_lines, run, text};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hubspot-upsert");
 const TOKEN: &str = "pat-test-inputs";
@@ -90,22 +92,6 @@ fn against(mock: &LocalMock, report: &Path) -> Command {
         .args(["-t", "contacts", "-i", "email", "--report"])
         .arg(report);
     cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("the binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn report_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .expect("report exists")
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("report line is JSON"))
-        .collect()
 }
 
 /// Report lines as `line outcome [category: message]`, in line order.
