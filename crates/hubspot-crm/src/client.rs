@@ -50,18 +50,10 @@ pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PK
 /// assert_eq!(client.base_url(), "http://127.0.0.1:8080");
 /// # Ok::<(), hubspot_crm::Error>(())
 /// ```
+#[derive(Clone)]
 pub struct Client<V: ApiVersion = Current> {
     pub(crate) inner: Arc<Shared>,
     version: PhantomData<V>,
-}
-
-impl<V: ApiVersion> Clone for Client<V> {
-    fn clone(&self) -> Self {
-        Client {
-            inner: self.inner.clone(),
-            version: PhantomData,
-        }
-    }
 }
 
 /// What every request and bulk run of a client shares.
@@ -254,6 +246,7 @@ impl TokenSource for ProviderSource {
 }
 
 /// Configures a [`Client`]. Every setting has a default except the token.
+#[derive(Clone)]
 pub struct ClientBuilder<V: ApiVersion = Current> {
     version: PhantomData<V>,
     base_url: String,
@@ -266,24 +259,6 @@ pub struct ClientBuilder<V: ApiVersion = Current> {
     rate_limit: RateLimit,
     concurrency: usize,
     schemas: HashMap<String, Arc<PropertySchema>>,
-}
-
-impl<V: ApiVersion> Clone for ClientBuilder<V> {
-    fn clone(&self) -> Self {
-        ClientBuilder {
-            version: PhantomData,
-            base_url: self.base_url.clone(),
-            allow_insecure_http: self.allow_insecure_http,
-            tokens: self.tokens.clone(),
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            user_agent: self.user_agent.clone(),
-            retry: self.retry.clone(),
-            rate_limit: self.rate_limit,
-            concurrency: self.concurrency,
-            schemas: self.schemas.clone(),
-        }
-    }
 }
 
 impl Default for ClientBuilder {
