@@ -5,6 +5,10 @@
 
 use std::time::Duration;
 
+/// Requests in flight per client: the client's default (`ClientBuilder::concurrency`) and the
+/// CLI's `--concurrency` default, so that the library and CLI runs match what users get.
+pub const CONCURRENCY: usize = 4;
+
 /// How big a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {

@@ -83,7 +83,7 @@ pub fn raw_bodies(prefix: &str, count: u64) -> Vec<Bytes> {
                     id: input.id(),
                     id_property: ID_PROPERTY,
                     trace_id: format!("hsc-{RAW_RUN_TAG}-{i}"),
-                    properties: input.get_properties(),
+                    properties: &input.as_api().properties,
                 })
                 .collect(),
         };

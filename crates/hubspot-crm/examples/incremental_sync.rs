@@ -43,11 +43,8 @@ async fn night(
         futures::stream::iter(contacts),
     )?;
     while let Some(outcome) = run.next().await {
-        if let OutcomeKind::Failed {
-            category, message, ..
-        } = &outcome.kind
-        {
-            eprintln!("{}: {category}: {message}", outcome.id);
+        if let OutcomeKind::Failed { cause, message, .. } = &outcome.kind {
+            eprintln!("{}: {cause}: {message}", outcome.id);
         }
     }
     Ok(run.summary())

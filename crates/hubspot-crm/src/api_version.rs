@@ -44,6 +44,16 @@ mod sealed {
 /// One version of HubSpot's CRM objects API as this client speaks it: a marker type
 /// ([`V2026_03`], [`V2026_09`]) naming that version's generated types and its adapter.
 ///
+/// HubSpot dates its CRM API (`/crm/objects/2026-03/...`, `/crm/objects/2026-09/...`) and
+/// ships a version every March and September. [`crate::api`] has one generated module per
+/// version, and a [`Client`](crate::Client) speaks one, picked with
+/// [`ClientBuilder::api_version`](crate::ClientBuilder::api_version) (default: [`V2026_09`]).
+/// The version is a type parameter: outcomes carry that version's generated types
+/// ([`ApiVersion::Record`], [`ApiVersion::InputError`], [`ApiVersion::RequestError`]), so code
+/// that reads a field only one version has (2026-03's `warnings`) compiles only for that
+/// version. Batching, pacing, retry, bisection, trace-id mapping and the property checks are
+/// the same code for every version.
+///
 /// The trait is sealed: the versions are the ones this crate was generated for. The methods
 /// marked hidden are the adapter the bulk engine calls; they are not part of the public API.
 pub trait ApiVersion:

@@ -1,14 +1,4 @@
-//! Access tokens and where they come from.
-//!
-//! [`AccessToken`] holds a private-app or OAuth access token and never shows it: its `Debug`
-//! prints `AccessToken(<redacted>)` and it has no `Display`. [`TokenProvider`] supplies tokens
-//! that can change (OAuth refresh); on a 401 the client asks the provider once for a new token
-//! via [`TokenProvider::refresh`] and retries that request once. [`StaticToken`] is the provider
-//! for a fixed token, which cannot be refreshed.
-//!
-//! The token is sent as an `Authorization: Bearer` header marked sensitive (so HTTP tooling
-//! does not log it) on each request, and the client follows no redirects, so the header never
-//! travels to another host.
+//! Access tokens ([`AccessToken`]) and where they come from ([`TokenProvider`]).
 
 use std::fmt;
 
@@ -20,6 +10,18 @@ use crate::error::Error;
 /// A HubSpot access token: a private-app token or an OAuth 2.0 access token.
 ///
 /// The value is only readable through [`AccessToken::expose_secret`]; `Debug` redacts it.
+///
+/// Access tokens and where they come from.
+///
+/// [`AccessToken`] holds a private-app or OAuth access token and never shows it: its `Debug`
+/// prints `AccessToken(<redacted>)` and it has no `Display`. [`TokenProvider`] supplies tokens
+/// that can change (OAuth refresh); on a 401 the client asks the provider once for a new token
+/// via [`TokenProvider::refresh`] and retries that request once. [`StaticToken`] is the provider
+/// for a fixed token, which cannot be refreshed.
+///
+/// The token is sent as an `Authorization: Bearer` header marked sensitive (so HTTP tooling
+/// does not log it) on each request, and the client follows no redirects, so the header never
+/// travels to another host.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AccessToken(String);
 

@@ -10,7 +10,7 @@ use futures::stream::BoxStream;
 use tokio::sync::{mpsc, watch};
 
 use crate::api_version::{ApiVersion, Current};
-use crate::client::Shared;
+use crate::client_state::ClientState;
 use crate::engine;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
@@ -56,13 +56,13 @@ pub struct BulkRun<V: ApiVersion = Current> {
 
 impl<V: ApiVersion> BulkRun<V> {
     pub(crate) fn start(
-        shared: Arc<Shared>,
+        shared: Arc<ClientState>,
         object_type: ObjectType,
         inputs: BoxStream<'static, UpsertInput>,
         schema: Option<Arc<PropertySchema>>,
         sync: Option<crate::sync_state::SyncRun>,
     ) -> BulkRun<V> {
-        // `concurrency` messages of at most `MAX_BATCH` outcomes each.
+        // `concurrency` messages of at most `INPUTS_PER_REQUEST` outcomes each.
         let capacity = shared.concurrency.max(1);
         let (outcome_tx, outcomes) = mpsc::channel(capacity);
         let (progress_tx, progress) = watch::channel(Progress::default());

@@ -16,21 +16,22 @@ use reqwest::header::HeaderValue;
 use crate::api_version::{ApiVersion, Current};
 use crate::auth::{AccessToken, StaticToken, TokenProvider};
 use crate::bulk::BulkRun;
+use crate::client_state::ClientState;
 use crate::error::Error;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::property_schema::PropertySchema;
 use crate::rate_limit::{Pacer, RateLimit};
-use crate::retry::{RetryBudget, RetryPolicy};
+use crate::retry::RetryPolicy;
 use crate::wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Wire};
 
 /// HubSpot's API host.
-pub const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.hubapi.com";
 /// Default number of requests in flight at once: 4 keeps a 100-per-10-s plan busy when a
 /// request takes up to 400 ms, without piling up requests that only wait on the pacer.
-pub const DEFAULT_CONCURRENCY: usize = 4;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 4;
 /// Default `User-Agent`.
-pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PKG_VERSION"));
+pub(crate) const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PKG_VERSION"));
 
 /// A HubSpot CRM client speaking API version `V` (by default HubSpot's current version,
 /// [`V2026_09`](crate::V2026_09); pin another with [`ClientBuilder::api_version`]). Cheap to
@@ -52,22 +53,8 @@ pub const DEFAULT_USER_AGENT: &str = concat!("hubspot-crm-rust/", env!("CARGO_PK
 /// ```
 #[derive(Clone)]
 pub struct Client<V: ApiVersion = Current> {
-    pub(crate) inner: Arc<Shared>,
+    pub(crate) inner: Arc<ClientState>,
     version: PhantomData<V>,
-}
-
-/// What every request and bulk run of a client shares.
-pub(crate) struct Shared {
-    pub(crate) base_url: String,
-    /// The one wire path: the generated client over the shared `reqwest::Client`.
-    pub(crate) wire: Wire,
-    pub(crate) tokens: Arc<dyn TokenProvider>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) budget: RetryBudget,
-    pub(crate) pacer: Pacer,
-    pub(crate) concurrency: usize,
-    /// Property definitions by object type (lower-cased), checked before sending.
-    pub(crate) schemas: HashMap<String, Arc<PropertySchema>>,
 }
 
 impl<V: ApiVersion> fmt::Debug for Client<V> {
@@ -124,7 +111,7 @@ impl<V: ApiVersion> Client<V> {
     /// [`Client::bulk_upsert`], checking every input against `schema` (instead of the one
     /// given to [`ClientBuilder::property_schema`], if any) before it is batched: a refused
     /// input ends [`Failed`](crate::OutcomeKind::Failed) with category
-    /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) and costs no request.
+    /// [`FailureCause::PropertyCheck`](crate::FailureCause::PropertyCheck) and costs no request.
     pub fn bulk_upsert_with_schema<S>(
         &self,
         object_type: ObjectType,
@@ -215,7 +202,7 @@ impl<V: ApiVersion> Client<V> {
         let base_url = "http://fake.invalid".to_string();
         Client {
             version: PhantomData,
-            inner: Arc::new(Shared {
+            inner: Arc::new(ClientState {
                 wire: Wire {
                     http: reqwest::Client::new(),
                     base_url: base_url.clone(),
@@ -397,10 +384,11 @@ impl<V: ApiVersion> ClientBuilder<V> {
     /// Checks every input of `object_type`'s bulk runs against these property definitions
     /// before batching (see [`crate::property_schema`]); a refused input ends
     /// [`Failed`](crate::OutcomeKind::Failed) with category
-    /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) and costs no request.
+    /// [`FailureCause::PropertyCheck`](crate::FailureCause::PropertyCheck) and costs no request.
     ///
     /// ```no_run
-    /// use hubspot_crm::{AccessToken, Client, ObjectType, PropertySchema};
+    /// use hubspot_crm::{AccessToken, Client, ObjectType};
+    /// use hubspot_crm::property_schema::PropertySchema;
     /// let contacts = PropertySchema::from_file("contacts-properties.json")?;
     /// let client = Client::builder()
     ///     .token(AccessToken::new("pat-na1-..."))
@@ -452,7 +440,7 @@ impl<V: ApiVersion> ClientBuilder<V> {
         };
         Ok(Client {
             version: PhantomData,
-            inner: Arc::new(Shared {
+            inner: Arc::new(ClientState {
                 base_url,
                 wire,
                 tokens,
@@ -510,7 +498,6 @@ fn is_loopback(host: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
     fn build(url: &str) -> Result<Client, Error> {
         Client::builder()
@@ -539,7 +526,7 @@ mod tests {
             assert!(build(ok).is_ok(), "{ok}");
         }
         let err = build("http://example.com").expect_err("insecure");
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
         assert!(err.to_string().contains("allow_insecure_http"), "{err}");
         assert!(
             Client::builder()
@@ -577,7 +564,7 @@ mod tests {
     #[test]
     fn a_base_url_with_a_path_is_refused() {
         let err = build("http://127.0.0.1:8/crm/v3").expect_err("a path");
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err}");
         assert_eq!(
             err.to_string(),
             "invalid base URL: \"http://127.0.0.1:8/crm/v3\" has a path (\"/crm/v3\"); give only the scheme, host and port, such as https://api.hubapi.com"

@@ -25,14 +25,17 @@ use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::api_version::ApiVersion;
-use crate::client::Shared;
+use crate::client_state::ClientState;
+use crate::failure_cause::FailureCause;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::outcome::{NotAttemptedReason, OutcomeKind, Progress, RecordOutcome};
-use crate::property_schema::{PROPERTY_CHECK, PropertySchema, precheck};
-use crate::request::{Stop, Unit, UnitReport, run_unit};
-use crate::scheduler::{Item, MAX_BATCH, Scheduler};
+use crate::plan::INPUTS_PER_REQUEST;
+use crate::property_schema::{PropertySchema, precheck};
+use crate::request::{Batch, BatchReport, send_batch};
+use crate::scheduler::{Item, Scheduler};
 use crate::sync_state::{Decision, SyncRun};
+use crate::verdict::Stop;
 
 /// How long a partial batch waits for more input from a stream that has nothing ready.
 pub(crate) const LINGER: Duration = Duration::from_millis(50);
@@ -43,7 +46,7 @@ type Progressor = Arc<watch::Sender<Progress>>;
 // One call site (`BulkRun::start`), which names every argument.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn run<V: ApiVersion>(
-    shared: Arc<Shared>,
+    shared: Arc<ClientState>,
     object_type: ObjectType,
     inputs: BoxStream<'static, UpsertInput>,
     outcomes: mpsc::Sender<Vec<RecordOutcome<V>>>,
@@ -54,7 +57,7 @@ pub(crate) async fn run<V: ApiVersion>(
 ) {
     let span = tracing::info_span!("bulk_upsert", object_type = %object_type, concurrency = shared.concurrency);
     Coordinator {
-        capacity: (shared.concurrency + 1) * MAX_BATCH,
+        capacity: (shared.concurrency + 1) * INPUTS_PER_REQUEST,
         shared,
         object_type,
         emitter: Emitter { outcomes, progress },
@@ -82,14 +85,14 @@ struct Emitter<V: ApiVersion> {
 }
 
 impl<V: ApiVersion> Emitter<V> {
-    /// Sends final outcomes, at most [`MAX_BATCH`] per message, and counts them in the
+    /// Sends final outcomes, at most [`INPUTS_PER_REQUEST`] per message, and counts them in the
     /// progress once per message; false when nobody listens any more.
     async fn emit(&self, done: Vec<(Item, OutcomeKind<V>)>, was_in_flight: bool) -> bool {
         let mut done = done.into_iter().peekable();
         while done.peek().is_some() {
             let outcomes: Vec<RecordOutcome<V>> = done
                 .by_ref()
-                .take(MAX_BATCH)
+                .take(INPUTS_PER_REQUEST)
                 .map(|(item, kind)| {
                     // Unique by now (the busy sets and the copy of the request are gone), so
                     // the strings move into the outcome; copied otherwise.
@@ -103,8 +106,13 @@ impl<V: ApiVersion> Emitter<V> {
                             let shared = &shared.input;
                             (
                                 shared.id().to_string(),
-                                shared.get_id_property().map(str::to_string),
-                                shared.get_trace_id().unwrap_or_default().to_string(),
+                                shared.as_api().id_property.as_deref().map(str::to_string),
+                                shared
+                                    .as_api()
+                                    .object_write_trace_id
+                                    .as_deref()
+                                    .unwrap_or_default()
+                                    .to_string(),
                                 shared.normalized().to_vec(),
                             )
                         });
@@ -143,13 +151,13 @@ impl<V: ApiVersion> Emitter<V> {
 }
 
 struct Coordinator<V: ApiVersion> {
-    shared: Arc<Shared>,
+    shared: Arc<ClientState>,
     object_type: ObjectType,
     emitter: Emitter<V>,
     scheduler: Scheduler,
     /// Halves of bisected requests, sent before new batches.
-    splits: VecDeque<Unit>,
-    tasks: JoinSet<UnitReport<V>>,
+    splits: VecDeque<Batch>,
+    tasks: JoinSet<BatchReport<V>>,
     /// Copies of each running task's inputs (sharing the inputs themselves), so a panicking
     /// task still yields outcomes.
     in_task: HashMap<tokio::task::Id, Vec<Item>>,
@@ -195,7 +203,7 @@ impl<V: ApiVersion> Coordinator<V> {
             while !input_done
                 && self.stop.is_none()
                 && self.scheduler.waiting() < self.capacity
-                && self.refused.len() < MAX_BATCH
+                && self.refused.len() < INPUTS_PER_REQUEST
             {
                 match inputs.next().now_or_never() {
                     Some(Some(input)) => {
@@ -236,7 +244,7 @@ impl<V: ApiVersion> Coordinator<V> {
                     break;
                 }
                 let lingered = linger.is_some_and(|at| Instant::now() >= at);
-                if ready == MAX_BATCH
+                if ready == INPUTS_PER_REQUEST
                     || input_done
                     || self.scheduler.waiting() >= self.capacity
                     || lingered
@@ -245,7 +253,7 @@ impl<V: ApiVersion> Coordinator<V> {
                     self.emitter
                         .progress
                         .send_modify(|p| p.in_flight += batch.len() as u64);
-                    self.spawn(Unit { items: batch });
+                    self.spawn(Batch { items: batch });
                     linger = None;
                 } else {
                     linger.get_or_insert_with(|| Instant::now() + LINGER);
@@ -317,7 +325,7 @@ impl<V: ApiVersion> Coordinator<V> {
                             break;
                         }
                     }
-                    if chunk.len() == MAX_BATCH {
+                    if chunk.len() == INPUTS_PER_REQUEST {
                         break;
                     }
                     match inputs.next().now_or_never() {
@@ -373,7 +381,7 @@ impl<V: ApiVersion> Coordinator<V> {
             },
             Some(refusal) => {
                 let kind = OutcomeKind::Failed {
-                    category: PROPERTY_CHECK.into(),
+                    cause: FailureCause::PropertyCheck,
                     message: refusal.to_string(),
                     correlation_id: None,
                     retried: false,
@@ -409,9 +417,9 @@ impl<V: ApiVersion> Coordinator<V> {
         }
     }
 
-    fn spawn(&mut self, unit: Unit) {
+    fn spawn(&mut self, unit: Batch) {
         let copies = unit.items.clone();
-        let handle = self.tasks.spawn(run_unit(
+        let handle = self.tasks.spawn(send_batch(
             self.shared.clone(),
             self.object_type.clone(),
             unit,
@@ -422,7 +430,7 @@ impl<V: ApiVersion> Coordinator<V> {
 
     async fn finish_task(
         &mut self,
-        joined: Result<(tokio::task::Id, UnitReport<V>), tokio::task::JoinError>,
+        joined: Result<(tokio::task::Id, BatchReport<V>), tokio::task::JoinError>,
     ) -> Flow {
         let report = match joined {
             Ok((id, report)) => {
@@ -432,10 +440,10 @@ impl<V: ApiVersion> Coordinator<V> {
             Err(e) => {
                 let items = self.in_task.remove(&e.id()).unwrap_or_default();
                 tracing::error!(error = %e, "request task ended abnormally");
-                let mut report = UnitReport::default();
+                let mut report = BatchReport::default();
                 for item in items {
                     let kind = OutcomeKind::Failed {
-                        category: "INTERNAL".into(),
+                        cause: FailureCause::Internal,
                         message: format!("the request task ended abnormally: {e}"),
                         correlation_id: None,
                         retried: item.sends > 1,
@@ -496,12 +504,12 @@ impl<V: ApiVersion> Coordinator<V> {
         if !self.emitter.emit(waiting, false).await {
             return Flow::ConsumerGone;
         }
-        let splits: Vec<Unit> = self.splits.drain(..).collect();
+        let splits: Vec<Batch> = self.splits.drain(..).collect();
         let mut stopped = Vec::new();
         for item in splits.into_iter().flat_map(|u| u.items) {
             self.scheduler.release(&item);
             let kind = OutcomeKind::Failed {
-                category: "RUN_STOPPED".into(),
+                cause: FailureCause::RunStopped,
                 message: format!(
                     "HubSpot rejected its request as a whole, and {reason} before it could be isolated"
                 ),

@@ -22,6 +22,7 @@ use tokio::time::Instant;
 use crate::auth::{AccessToken, StaticToken, TokenProvider};
 use crate::client::Client;
 use crate::error::Error;
+use crate::failure_cause::FailureCause;
 use crate::input::UpsertInput;
 use crate::object_type::ObjectType;
 use crate::outcome::{HubSpotError, NotAttemptedReason, OutcomeKind, RecordOutcome};
@@ -239,7 +240,8 @@ async fn duplicates_never_share_a_request_nor_overlap_and_the_later_wins() {
         last.insert(
             input.id().to_lowercase(),
             input
-                .get_properties()
+                .as_api()
+                .properties
                 .get("v")
                 .expect("v is set")
                 .to_string(),
@@ -308,7 +310,9 @@ async fn a_400_is_never_retried_and_a_single_input_fails_alone() {
     assert_eq!(
         outcomes[0].kind,
         OutcomeKind::Failed {
-            category: "VALIDATION_ERROR".into(),
+            cause: FailureCause::HubSpot {
+                category: "VALIDATION_ERROR".into()
+            },
             message: "bad".into(),
             correlation_id: Some("6f1b3c9e-0000-4000-8000-000000000001".into()),
             retried: false,
@@ -406,9 +410,14 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
         provider.refreshes.load(Ordering::SeqCst),
         summary.requests as u32 / 2
     );
-    assert!(
-        matches!(&outcomes[0].kind, OutcomeKind::Failed { category, retried: true, .. } if category == "AUTH")
-    );
+    assert!(matches!(
+        &outcomes[0].kind,
+        OutcomeKind::Failed {
+            cause: FailureCause::Auth,
+            retried: true,
+            ..
+        }
+    ));
     assert!(outcomes.iter().any(|o| matches!(
         &o.kind,
         OutcomeKind::NotAttempted {
@@ -513,7 +522,7 @@ async fn changed_inputs_among_unchanged_ones_fill_whole_batches_from_a_slow_stre
         .map(|i| {
             (
                 i.id().to_string(),
-                crate::sync_state::fingerprint(i.get_properties()),
+                crate::sync_state::fingerprint(&i.as_api().properties),
             )
         })
         .collect();

@@ -3,16 +3,17 @@
 
 use hubspot_crm_api::v2026_09::types::SimplePublicObjectBatchInputUpsert;
 
+use crate::normalization::Normalization;
 use crate::properties::Properties;
-use crate::property_schema::Normalization;
 use crate::serialize_properties::{SerializePropertiesError, properties_of};
 use crate::value::{PropertyValue, ToPropertyValue, ValueProblem};
 
 /// One record to create or update, identified by the value of a unique property.
 ///
 /// It wraps the generated [`SimplePublicObjectBatchInputUpsert`] and is sent as exactly that:
-/// the builder methods fill its fields, [`UpsertInput::as_api`] shows them, and a field the
-/// spec adds to the input type reaches the wire through it without a hand-written encoder.
+/// the builder methods fill its fields, and [`UpsertInput::as_api`] reads them back
+/// (`id_property`, `properties`, `object_write_trace_id`); a field the spec adds to the input
+/// type reaches the wire through it without a hand-written encoder.
 ///
 /// ```
 /// use hubspot_crm::UpsertInput;
@@ -22,7 +23,7 @@ use crate::value::{PropertyValue, ToPropertyValue, ValueProblem};
 ///     .property("age", 36)
 ///     .trace_id("row-1");
 /// assert_eq!(input.id(), "ada@example.com");
-/// assert_eq!(input.get_properties().get("age").map(String::as_str), Some("36"));
+/// assert_eq!(input.as_api().properties.get("age").map(String::as_str), Some("36"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct UpsertInput {
@@ -122,7 +123,7 @@ impl UpsertInput {
         self.checks.as_ref().map_or(&[], |c| &c.problems)
     }
 
-    /// What a [`PropertySchema`](crate::PropertySchema) check changed in the values (option
+    /// What a [`PropertySchema`](crate::property_schema::PropertySchema) check changed in the values (option
     /// labels replaced by their values, whitespace trimmed); empty before a check.
     pub fn normalized(&self) -> &[Normalization] {
         self.checks.as_ref().map_or(&[], |c| &c.normalized)
@@ -156,21 +157,6 @@ impl UpsertInput {
     /// The record's id value.
     pub fn id(&self) -> &str {
         &self.wire.id
-    }
-
-    /// The unique property named, if any.
-    pub fn get_id_property(&self) -> Option<&str> {
-        self.wire.id_property.as_deref()
-    }
-
-    /// The properties to write, in the order they were first set.
-    pub fn get_properties(&self) -> &Properties {
-        &self.wire.properties
-    }
-
-    /// The trace id set by the user, if any.
-    pub fn get_trace_id(&self) -> Option<&str> {
-        self.wire.object_write_trace_id.as_deref()
     }
 
     pub(crate) fn set_trace_id_if_missing(&mut self, make: impl FnOnce() -> String) {
@@ -241,7 +227,8 @@ mod tests {
             .property("b", 2.5)
             .properties([("c", "1"), ("a", "y"), ("c", "2")]);
         let pairs: Vec<(&str, &str)> = input
-            .get_properties()
+            .as_api()
+            .properties
             .iter()
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
@@ -274,23 +261,29 @@ mod tests {
         let input = UpsertInput::new("1")
             .property("firstname", value)
             .properties([("lastname", Some(listed))]);
-        let props = input.get_properties();
+        let props = &input.as_api().properties;
         assert_eq!(props.get("firstname").map(|s| s.as_ptr()), Some(at));
         assert_eq!(props.get("lastname").map(|s| s.as_ptr()), Some(listed_at));
         // Borrowed values are still copied, and read the same.
         let borrowed = String::from("x");
         let input = UpsertInput::new("1").property("a", &borrowed);
-        assert_eq!(input.get_properties().get("a"), Some(&borrowed));
-        assert_ne!(input.get_properties()["a"].as_ptr(), borrowed.as_ptr());
+        assert_eq!(input.as_api().properties.get("a"), Some(&borrowed));
+        assert_ne!(input.as_api().properties["a"].as_ptr(), borrowed.as_ptr());
     }
 
     #[test]
     fn user_trace_id_is_kept() {
         let mut input = UpsertInput::new("1").trace_id("mine");
         input.set_trace_id_if_missing(|| "auto".into());
-        assert_eq!(input.get_trace_id(), Some("mine"));
+        assert_eq!(
+            input.as_api().object_write_trace_id.as_deref(),
+            Some("mine")
+        );
         let mut input = UpsertInput::new("1");
         input.set_trace_id_if_missing(|| "auto".into());
-        assert_eq!(input.get_trace_id(), Some("auto"));
+        assert_eq!(
+            input.as_api().object_write_trace_id.as_deref(),
+            Some("auto")
+        );
     }
 }

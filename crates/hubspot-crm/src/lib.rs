@@ -34,26 +34,31 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Where things are
-//! - [`client`]: [`Client`], [`ClientBuilder`] and their defaults.
-//! - [`api_version`]: the API versions spoken ([`V2026_09`], HubSpot's current one and the
-//!   default, and [`V2026_03`]), and [`UpsertedRecord`], what every version's result shares.
-//! - [`auth`]: [`AccessToken`], [`TokenProvider`] (refresh on 401).
-//! - [`object_type`], [`input`], [`properties`]: what to upsert, validated before any request.
-//! - [`value`]: typed property values ([`ToPropertyValue`], [`Clear`]);
-//!   [`serialize_properties`]: properties from any `T: Serialize`.
-//! - [`property_schema`]: [`PropertySchema`], HubSpot's property definitions, checked before
-//!   sending (category [`PROPERTY_CHECK`]).
-//! - [`retry`]: which failures are retried, backoff, the retry budget.
-//! - [`rate_limit`]: the rolling-window pacer and what it learns from HubSpot.
-//! - [`scheduler`]: batches of 100 and the duplicate rule (later inputs are held back).
-//! - `request` (internal): one request from first attempt to verdict, and bisection of
-//!   whole-batch 400s; `wire` (internal): the one wire path, through the generated client;
-//!   `mapping` (internal): results and errors back to their inputs.
-//! - `engine` (internal): the bulk coordinator; [`bulk`]: the [`BulkRun`] handle.
-//! - [`outcome`]: [`RecordOutcome`], [`Progress`], [`Summary`]. [`error`]: [`Error`].
-//! - [`sync_state`]: incremental sync: [`SyncOptions`], the [`SyncStore`] trait and its
-//!   default [`SqliteSyncState`]; unchanged records are not sent.
+//! # Public API
+//! Every type has one path. The crate root holds what a bulk load uses:
+//! - the client: [`Client`], [`ClientBuilder`], [`AccessToken`], [`TokenProvider`],
+//!   [`StaticToken`], [`RetryPolicy`] (which failures are retried, backoff, the retry budget),
+//!   [`RateLimit`] (the rolling-window pacer) and [`Plan`] with its [`PlanLimits`];
+//! - API versions: [`ApiVersion`], [`V2026_09`] (HubSpot's current one and the default),
+//!   [`V2026_03`], and [`UpsertedRecord`], what every version's result shares;
+//! - what to upsert, checked before any request: [`ObjectType`], [`UpsertInput`],
+//!   [`Properties`], typed values ([`ToPropertyValue`], [`PropertyValue`], [`Clear`],
+//!   [`ValueProblem`]) and [`SerializePropertiesError`] for properties from any
+//!   `T: Serialize`;
+//! - what a run reports: [`BulkRun`], [`CancelHandle`], [`RecordOutcome`], [`OutcomeKind`],
+//!   [`FailureCause`], [`HubSpotError`], [`NotAttemptedReason`], [`Progress`], [`Summary`];
+//! - [`Error`], for a configuration or an argument refused before any request.
+//!
+//! Three modules are namespaces of their own:
+//! - [`api`]: the generated client and types, one module per API version;
+//! - [`property_schema`]: HubSpot's property definitions ([`property_schema::PropertySchema`]),
+//!   checked before sending;
+//! - [`sync_state`]: incremental sync: [`sync_state::SyncStore`], its SQLite default
+//!   [`sync_state::SqliteSyncState`], and [`sync_state::SyncOptions`].
+//!
+//! Defaults are stated on the builder methods that change them. The public API is listed in
+//! `public-api/hubspot-crm.txt` in the repository, and CI fails when it changes without the
+//! listing; a change there is reviewed like a change of the spec.
 //!
 //! # One wire path
 //! Every request a bulk run sends goes through the generated client of [`api`] for the
@@ -90,27 +95,32 @@
 
 #![warn(missing_docs)]
 
-pub mod api_version;
-pub mod auth;
-pub mod bulk;
-pub mod client;
+mod api_version;
+mod auth;
+mod bulk;
+mod client;
+mod client_state;
 mod engine;
 #[cfg(test)]
 mod engine_tests;
-pub mod error;
-pub mod input;
+mod error;
+mod failure_cause;
+mod input;
 mod mapping;
-pub mod object_type;
-pub mod outcome;
-pub mod properties;
+mod normalization;
+mod object_type;
+mod outcome;
+mod plan;
+mod properties;
 pub mod property_schema;
-pub mod rate_limit;
+mod rate_limit;
 mod request;
-pub mod retry;
-pub mod scheduler;
-pub mod serialize_properties;
+mod retry;
+mod scheduler;
+mod serialize_properties;
 pub mod sync_state;
-pub mod value;
+mod value;
+mod verdict;
 mod wire;
 
 /// The generated client crate, one module per API version: `api::v2026_09::{Client, types}`,
@@ -120,18 +130,17 @@ pub use hubspot_crm_api as api;
 pub use api_version::{ApiVersion, UpsertedRecord, V2026_03, V2026_09};
 pub use auth::{AccessToken, StaticToken, TokenProvider};
 pub use bulk::{BulkRun, CancelHandle};
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONCURRENCY};
-pub use error::{Error, ErrorKind};
+pub use client::{Client, ClientBuilder};
+pub use error::Error;
+pub use failure_cause::FailureCause;
 pub use input::UpsertInput;
 pub use object_type::ObjectType;
 pub use outcome::{
     HubSpotError, NotAttemptedReason, OutcomeKind, Progress, RecordOutcome, Summary,
 };
+pub use plan::{Plan, PlanLimits};
 pub use properties::Properties;
-pub use property_schema::{PROPERTY_CHECK, PropertySchema};
-pub use rate_limit::{Plan, RateLimit};
+pub use rate_limit::RateLimit;
 pub use retry::RetryPolicy;
 pub use serialize_properties::SerializePropertiesError;
-pub use sync_state::{SqliteSyncState, SyncOptions, SyncStateError, SyncStore};
-pub use value::{Clear, PropertyValue, ToPropertyValue};
-pub use wire::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use value::{Clear, PropertyValue, ToPropertyValue, ValueProblem};

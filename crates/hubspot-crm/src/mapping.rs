@@ -49,7 +49,13 @@ pub(crate) fn map_response<V: ApiVersion>(
     let by_trace: FxHashMap<&str, usize> = inputs
         .iter()
         .enumerate()
-        .filter_map(|(i, input)| input.get_trace_id().map(|t| (t, i)))
+        .filter_map(|(i, input)| {
+            input
+                .as_api()
+                .object_write_trace_id
+                .as_deref()
+                .map(|t| (t, i))
+        })
         .collect();
     // Built only when a result has no usable trace id.
     let mut by_id: Option<ById<'_>> = None;
@@ -63,9 +69,12 @@ pub(crate) fn map_response<V: ApiVersion>(
                 let by_id = by_id.get_or_insert_with(|| {
                     let mut map = ById::new();
                     for (i, input) in inputs.iter().enumerate() {
-                        map.entry((input.get_id_property(), input.id().to_lowercase()))
-                            .or_default()
-                            .push(i);
+                        map.entry((
+                            input.as_api().id_property.as_deref(),
+                            input.id().to_lowercase(),
+                        ))
+                        .or_default()
+                        .push(i);
                     }
                     map
                 });

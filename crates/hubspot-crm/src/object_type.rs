@@ -110,7 +110,6 @@ impl fmt::Display for ObjectType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::ErrorKind;
 
     #[test]
     fn accepts_standard_ids_and_custom_names() {
@@ -147,7 +146,7 @@ mod tests {
             "a.b",
         ] {
             let err = bad.parse::<ObjectType>().expect_err(bad);
-            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");
+            assert!(matches!(err, Error::InvalidInput { .. }), "{bad:?}");
             assert!(err.to_string().starts_with("invalid object type"), "{err}");
         }
         assert!("x".repeat(101).parse::<ObjectType>().is_err());

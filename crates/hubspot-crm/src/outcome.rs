@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::api_version::{ApiVersion, Current};
+use crate::failure_cause::FailureCause;
 
 /// The single, final outcome of one input of a bulk run.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,10 +29,10 @@ pub struct RecordOutcome<V: ApiVersion = Current> {
     pub trace_id: String,
     /// What happened.
     pub kind: OutcomeKind<V>,
-    /// What the pre-send check against a [`PropertySchema`](crate::PropertySchema) changed in
+    /// What the pre-send check against a [`PropertySchema`](crate::property_schema::PropertySchema) changed in
     /// the input's values before sending them (an option's label replaced by its value,
     /// whitespace trimmed); empty without a schema.
-    pub normalized: Vec<crate::property_schema::Normalization>,
+    pub normalized: Vec<crate::normalization::Normalization>,
 }
 
 /// What happened to one input.
@@ -52,15 +53,11 @@ pub enum OutcomeKind<V: ApiVersion = Current> {
         /// HubSpot's result for the input, as the generated type.
         record: Box<V::Record>,
     },
-    /// The input was not applied: HubSpot refused it, or the client did before sending it
-    /// (category `PROPERTY_CHECK`).
+    /// The input was not applied: HubSpot refused it, the request failed, or the client
+    /// refused it before sending ([`FailureCause::PropertyCheck`], which cost no request).
     Failed {
-        /// HubSpot's category (such as `VALIDATION_ERROR`), or the client's own for failures
-        /// without one: `TRANSPORT`, `TIMEOUT`, `DECODE`, `HTTP_<status>`, `NOT_IN_RESPONSE`,
-        /// `DAILY_LIMIT`, `AUTH`, and
-        /// [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) for an input refused
-        /// before sending (never sent, so it cost no request).
-        category: String,
+        /// Why: HubSpot's category, or the client's own cause.
+        cause: FailureCause,
         /// HubSpot's or the client's explanation.
         message: String,
         /// HubSpot's `correlationId` for the request, when known.
@@ -101,6 +98,14 @@ impl<V: ApiVersion> OutcomeKind<V> {
             OutcomeKind::Created { record, .. } | OutcomeKind::Updated { record, .. } => {
                 Some(record)
             }
+            _ => None,
+        }
+    }
+
+    /// Why the input failed, for [`OutcomeKind::Failed`].
+    pub fn failure_cause(&self) -> Option<&FailureCause> {
+        match self {
+            OutcomeKind::Failed { cause, .. } => Some(cause),
             _ => None,
         }
     }

@@ -5,7 +5,9 @@
 //! Given to a client ([`ClientBuilder::property_schema`](crate::ClientBuilder::property_schema))
 //! or to one run ([`Client::bulk_upsert_with_schema`](crate::Client::bulk_upsert_with_schema)),
 //! it checks and normalizes every input before it is batched. An input that fails ends with a
-//! [`Failed`](crate::OutcomeKind::Failed) outcome of category [`PROPERTY_CHECK`] and costs no
+//! [`Failed`](crate::OutcomeKind::Failed) outcome with cause
+//! [`FailureCause::PropertyCheck`](crate::FailureCause::PropertyCheck) (not HubSpot's `VALIDATION_ERROR`, on
+//! purpose: such an input was never sent) and costs no
 //! request. The rules, each a [`Rule`]:
 //!
 //! | rule | refused | HubSpot's code for the same value |
@@ -29,7 +31,8 @@
 //! option's value. `""` clears any writable property and is never refused for its type.
 //!
 //! ```
-//! use hubspot_crm::{PropertySchema, UpsertInput};
+//! use hubspot_crm::UpsertInput;
+//! use hubspot_crm::property_schema::PropertySchema;
 //! use hubspot_crm::property_schema::Rule;
 //!
 //! let schema = PropertySchema::from_json(r#"{"results": [
@@ -44,8 +47,8 @@
 //!     .property("lifecyclestage", "Customer")     // a label, replaced by its value
 //!     .property("contract_start_date", " 1815-12-10 ");   // trimmed
 //! let checked = schema.check(input).expect("valid");
-//! assert_eq!(checked.get_properties().get("lifecyclestage").map(String::as_str), Some("customer"));
-//! assert_eq!(checked.get_properties().get("contract_start_date").map(String::as_str), Some("1815-12-10"));
+//! assert_eq!(checked.as_api().properties.get("lifecyclestage").map(String::as_str), Some("customer"));
+//! assert_eq!(checked.as_api().properties.get("contract_start_date").map(String::as_str), Some("1815-12-10"));
 //! assert_eq!(checked.normalized().len(), 2);
 //!
 //! let refused = schema
@@ -63,14 +66,9 @@ use chrono::{DateTime, NaiveDate};
 use serde::Deserialize;
 
 use crate::input::UpsertInput;
+pub use crate::normalization::Normalization;
 use crate::properties::Properties;
 use crate::value::MULTI_VALUE_SEPARATOR;
-
-/// The [`Failed`](crate::OutcomeKind::Failed) category of an input refused by the checks made
-/// before sending (a [`PropertySchema`], or a value with no text such as `NaN`). It is not
-/// HubSpot's `VALIDATION_ERROR` on purpose: such an input was never sent and cost no request,
-/// and a report tells the two apart.
-pub const PROPERTY_CHECK: &str = "PROPERTY_CHECK";
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -300,43 +298,6 @@ impl fmt::Display for PropertyRefusal {
 }
 
 impl std::error::Error for PropertyRefusal {}
-
-/// A change made to a value so that HubSpot takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Normalization {
-    /// Surrounding whitespace removed from a value of a non-text type.
-    Trimmed {
-        /// The property.
-        property: String,
-    },
-    /// An option given by its label, sent as its value.
-    OptionLabel {
-        /// The property.
-        property: String,
-        /// The label given.
-        label: String,
-        /// The option's value, sent instead.
-        value: String,
-    },
-}
-
-impl fmt::Display for Normalization {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Normalization::Trimmed { property } => {
-                write!(f, "`{property}`: surrounding whitespace trimmed")
-            }
-            Normalization::OptionLabel {
-                property,
-                label,
-                value,
-            } => write!(
-                f,
-                "`{property}`: option label {label:?} sent as its value {value:?}"
-            ),
-        }
-    }
-}
 
 /// A value that passed its property's rules, as it will be sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -737,9 +698,9 @@ pub(crate) fn precheck(
         };
     };
     let mut changed = false;
-    let mut values: Vec<(String, String)> = Vec::with_capacity(input.get_properties().len());
+    let mut values: Vec<(String, String)> = Vec::with_capacity(input.as_api().properties.len());
     let mut normalized = Vec::new();
-    for (name, value) in input.get_properties() {
+    for (name, value) in &input.as_api().properties {
         match schema.check_value(name, value) {
             Ok(checked) => {
                 changed |= checked.value != *value;
@@ -956,7 +917,8 @@ mod tests {
         let checked = schema.check(input).expect("valid");
         assert_eq!(
             checked
-                .get_properties()
+                .as_api()
+                .properties
                 .iter()
                 .map(|(n, v)| (n.as_str(), v.as_str()))
                 .collect::<Vec<_>>(),

@@ -1,100 +1,4 @@
-//! The pacing rules: one rolling-window pacer shared by every request of a client.
-//!
-//! # The window
-//! HubSpot admits a request when fewer than `max` requests of the app's token arrived in the
-//! rolling `interval` before it (10 s on every plan). The window belongs to the token, not to
-//! a process: several processes, or several clients in one, draw from it, and the only thing
-//! they share is what every response says in `X-HubSpot-RateLimit-Max`, `-Remaining` and
-//! `-Interval-Milliseconds`.
-//!
-//! # The rules
-//! The figures beside each rule come from `rate_limit_sim.rs`: clients against one simulated
-//! window of the professional plan (190 per 10 s) under tokio's paused time, 4 requests in
-//! flight each, 2-40 ms of transit each way (20-30 ms for the lone small jobs), five or ten
-//! seeds per case.
-//!
-//! 1. **Burst into the room HubSpot says is free, while the first interval lasts.** In the
-//!    first interval of an activity (from its first request, or its first once none of its
-//!    requests is left in the window) whose first reading found no other client's request
-//!    in the window, a request starts without the spacing of rule 2 as long as this
-//!    client's requests granted after the newest reading stay within [`BURST_SHARE`] (three
-//!    quarters) of the room that reading reported, times this client's share of what
-//!    HubSpot counted. The room is `max` less what HubSpot counted when every request
-//!    counted may have been this client's (it counts its own; nothing else is in transit),
-//!    the target of rule 3 otherwise. Shares sum to one, so all the clients of a token
-//!    together keep at most three quarters of the room unreported at any moment, and the
-//!    rest absorbs the readings' lag. A job that fits in the free room runs at the speed its
-//!    concurrency and the latency allow: 100 requests at 4 in flight and 20-30 ms each way
-//!    take 1.33-1.37 s (spreading took 5.3 s on the bench), 190 take 2.49-2.61 s (the
-//!    window's whole room), no 429. After the first interval the client spreads: a long job
-//!    bursts once, then converges to the window's pace, and its requests leave the window
-//!    one by one, not at the same instant ten seconds after a burst. Why three quarters
-//!    (`burst_share_design`, ten seeds per case): a quarter leaves 190 requests alone at
-//!    2.86 s; a half let one seed of four jobs started together fall to 0.944 of the
-//!    window's pace; three quarters keeps every case at or above 0.961 with at most 0.34%
-//!    429s; a whole takes 2.54 s for 190 alone and is otherwise the same here, but with
-//!    every client bursting (no joiner rule) it reaches 0.67% 429s against 0.50% for three
-//!    quarters. The joiner rule (5) does most of the sharing: with it, at most one client of
-//!    jobs started together bursts.
-//! 2. **Otherwise spread.** Requests start one at a time, `interval / allowance` apart, where
-//!    the allowance is how many requests of the window this client may use. A client that
-//!    released a window's worth at every rollover would see those requests leave the window
-//!    at the same instant ten seconds later and release the next burst then, and every other
-//!    client of the token would see the same slots free up at the same instant: 429s at
-//!    every rollover. Spread requests leave the window one by one, and the slots they free
-//!    are taken one by one.
-//! 3. **`Remaining` is the truth about the others.** Each response tells how many requests
-//!    HubSpot had counted in the window when the request arrived (`max - remaining`); the
-//!    pacer knows how many of those were its own (its grants in the interval before that
-//!    request's). The allowance is this client's share of the window at that moment times the
-//!    target (`max` less a headroom of [`HEADROOM`] for requests in transit), plus a small
-//!    probe ([`PROBE`] of `max`) so that a newcomer's share can grow and idle capacity is
-//!    found. Every client applies the same rule, so the allowances add up to the target
-//!    whatever the number of clients: each keeps its share of the window, scaled up when the
-//!    window has room, down when it is over. The newest reading wins. A client that began
-//!    sending less than an interval ago counts its part at its pace, extrapolated to a whole
-//!    interval, so that it claims a share within its first interval. Shares are not equalised
-//!    beyond that: a client that held most of the window when another appeared keeps more.
-//! 4. **Room nobody uses is taken soon.** When HubSpot counted fewer than the target, the
-//!    difference is room: a client that finished or slowed down leaves its requests in the
-//!    window, and as they expire, nobody replaces them. Each client's allowance is at least its
-//!    own requests in the window plus [`ROOM_GAIN`] times that room (capped at the target
-//!    plus the probe), so the others take a finished client's share back within about a
-//!    second, not over the ten seconds its requests take to leave the window. They all see the
-//!    same room and take it together, which overshoots by a few requests at most before the
-//!    next responses report it; the headroom and rule 7 absorb that.
-//! 5. **Start cautiously; join cautiously.** Until the first response's headers arrive the
-//!    pacer spreads its requests over the window at the configured limit, so a process that
-//!    starts while others fill the window sends a few requests, not a burst, before it
-//!    learns its share. A client whose first reading finds others' requests in the window
-//!    does not burst in that activity (rule 1): it spreads by rules 2-4. Of two or four jobs
-//!    started within 20 ms, one bursts and the others spread: two reach 0.967-0.977 of the
-//!    window's pace over 589 requests, no 429; four 0.961-0.995, 0-0.34% 429s. A job of 300
-//!    requests started 1 s into another's burst of 600: 0.982-0.985, no 429. Eight jobs of 20
-//!    requests started 0-3 s apart: all done in 3.6-4.0 s, no 429. The cost of the burst
-//!    for jobs started seconds apart: the first job's burst leaves the window ten seconds
-//!    later faster than the others, spreading by then, take its room; four jobs 2 s apart
-//!    reach 0.88 (0.92 before the burst), two 0.92, all under 0.2% 429s. Pacers that never
-//!    finish, started 0-2 s apart, for 60 s: two 0.99-1.01, four 1.00-1.01, at most 0.18%
-//!    429s.
-//! 6. **Alone, keep less room.** The headroom is for requests nobody has counted yet; when the
-//!    newest response says every request in the window was this client's, the only ones in
-//!    transit are its own, which it counts, so the target is `max` less half the headroom
-//!    (rule 7's bound): a lone client of the professional plan spreads 186 requests per
-//!    window instead of 183. The next reading that counts others brings the full headroom
-//!    back. A lone client run for a minute from a cold start: 0.977 of the window's pace (the
-//!    cold window's burst, then 186.7 per 10 s), no 429.
-//! 7. **A hard bound backs them.** A request never starts while this client's requests in the
-//!    rolling window plus a margin (see [`RateLimit::margin`]) fill `max`, nor while its
-//!    requests in the window and the others' last reported use (trusted for one interval)
-//!    fill `max` less half the headroom (`max` itself for a client bursting alone, rule 1).
-//! 8. **A 429 pauses every request of the client**: for the `Retry-After` if the response had
-//!    one, otherwise for [`DEFAULT_PAUSE_AFTER_429`].
-//! 9. **First come, first served.** Requests wait in one queue (a fair `tokio` mutex),
-//!    retries included, so a retry does not jump ahead of requests that waited longer.
-//!
-//! [`RateLimit::least_time`] is this model's time for a lone client's job, which the CLI's
-//! `--dry-run` and progress ETA use.
+//! [`RateLimit`] and the pacer that keeps a client within it.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -103,45 +7,15 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-/// HubSpot's rate-limit interval: a rolling 10 seconds.
-pub const HUBSPOT_INTERVAL: Duration = Duration::from_secs(10);
+use crate::plan::Plan;
+
 /// How long every request pauses after a 429 without `Retry-After`: a tenth of the window,
 /// enough for the oldest requests to leave it.
-pub const DEFAULT_PAUSE_AFTER_429: Duration = Duration::from_secs(1);
+pub(crate) const PAUSE_AFTER_429: Duration = Duration::from_secs(1);
 
 const HEADER_MAX: &str = "x-hubspot-ratelimit-max";
 const HEADER_REMAINING: &str = "x-hubspot-ratelimit-remaining";
 const HEADER_INTERVAL_MS: &str = "x-hubspot-ratelimit-interval-milliseconds";
-
-/// A HubSpot plan, for its per-app request limit per rolling 10 seconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Plan {
-    /// Free: 100 requests per 10 s.
-    Free,
-    /// Starter: 100 requests per 10 s.
-    Starter,
-    /// Professional: 190 requests per 10 s.
-    Professional,
-    /// Enterprise: 190 requests per 10 s.
-    Enterprise,
-    /// With the API limit increase add-on: 250 requests per 10 s.
-    ApiLimitIncrease,
-    /// A public marketplace (OAuth) app: 110 requests per 10 s per installing account.
-    PublicApp,
-}
-
-impl Plan {
-    /// Requests allowed per rolling 10 seconds.
-    pub fn requests_per_interval(self) -> u32 {
-        match self {
-            Plan::Free | Plan::Starter => 100,
-            Plan::Professional | Plan::Enterprise => 190,
-            Plan::ApiLimitIncrease => 250,
-            Plan::PublicApp => 110,
-        }
-    }
-}
 
 /// How fast a client may send requests: at most `max` in any rolling `interval`.
 ///
@@ -150,6 +24,104 @@ impl Plan {
 /// use std::time::Duration;
 /// assert_eq!(RateLimit::plan(Plan::Professional), RateLimit::new(190, Duration::from_secs(10)));
 /// ```
+///
+/// The pacing rules: one rolling-window pacer shared by every request of a client.
+///
+/// # The window
+/// HubSpot admits a request when fewer than `max` requests of the app's token arrived in the
+/// rolling `interval` before it (10 s on every plan). The window belongs to the token, not to
+/// a process: several processes, or several clients in one, draw from it, and the only thing
+/// they share is what every response says in `X-HubSpot-RateLimit-Max`, `-Remaining` and
+/// `-Interval-Milliseconds`.
+///
+/// # The rules
+/// The figures beside each rule come from `rate_limit_sim.rs`: clients against one simulated
+/// window of the professional plan (190 per 10 s) under tokio's paused time, 4 requests in
+/// flight each, 2-40 ms of transit each way (20-30 ms for the lone small jobs), five or ten
+/// seeds per case.
+///
+/// 1. **Burst into the room HubSpot says is free, while the first interval lasts.** In the
+///    first interval of an activity (from its first request, or its first once none of its
+///    requests is left in the window) whose first reading found no other client's request
+///    in the window, a request starts without the spacing of rule 2 as long as this
+///    client's requests granted after the newest reading stay within three
+///    quarters of the room that reading reported, times this client's share of what
+///    HubSpot counted. The room is `max` less what HubSpot counted when every request
+///    counted may have been this client's (it counts its own; nothing else is in transit),
+///    the target of rule 3 otherwise. Shares sum to one, so all the clients of a token
+///    together keep at most three quarters of the room unreported at any moment, and the
+///    rest absorbs the readings' lag. A job that fits in the free room runs at the speed its
+///    concurrency and the latency allow: 100 requests at 4 in flight and 20-30 ms each way
+///    take 1.33-1.37 s (spreading took 5.3 s on the bench), 190 take 2.49-2.61 s (the
+///    window's whole room), no 429. After the first interval the client spreads: a long job
+///    bursts once, then converges to the window's pace, and its requests leave the window
+///    one by one, not at the same instant ten seconds after a burst. Why three quarters
+///    (`burst_share_design`, ten seeds per case): a quarter leaves 190 requests alone at
+///    2.86 s; a half let one seed of four jobs started together fall to 0.944 of the
+///    window's pace; three quarters keeps every case at or above 0.961 with at most 0.34%
+///    429s; a whole takes 2.54 s for 190 alone and is otherwise the same here, but with
+///    every client bursting (no joiner rule) it reaches 0.67% 429s against 0.50% for three
+///    quarters. The joiner rule (5) does most of the sharing: with it, at most one client of
+///    jobs started together bursts.
+/// 2. **Otherwise spread.** Requests start one at a time, `interval / allowance` apart, where
+///    the allowance is how many requests of the window this client may use. A client that
+///    released a window's worth at every rollover would see those requests leave the window
+///    at the same instant ten seconds later and release the next burst then, and every other
+///    client of the token would see the same slots free up at the same instant: 429s at
+///    every rollover. Spread requests leave the window one by one, and the slots they free
+///    are taken one by one.
+/// 3. **`Remaining` is the truth about the others.** Each response tells how many requests
+///    HubSpot had counted in the window when the request arrived (`max - remaining`); the
+///    pacer knows how many of those were its own (its grants in the interval before that
+///    request's). The allowance is this client's share of the window at that moment times the
+///    target (`max` less a headroom of 3.5% for requests in transit), plus a small
+///    probe (0.4% of `max`) so that a newcomer's share can grow and idle capacity is
+///    found. Every client applies the same rule, so the allowances add up to the target
+///    whatever the number of clients: each keeps its share of the window, scaled up when the
+///    window has room, down when it is over. The newest reading wins. A client that began
+///    sending less than an interval ago counts its part at its pace, extrapolated to a whole
+///    interval, so that it claims a share within its first interval. Shares are not equalised
+///    beyond that: a client that held most of the window when another appeared keeps more.
+/// 4. **Room nobody uses is taken soon.** When HubSpot counted fewer than the target, the
+///    difference is room: a client that finished or slowed down leaves its requests in the
+///    window, and as they expire, nobody replaces them. Each client's allowance is at least its
+///    own requests in the window plus ten times that room (capped at the target
+///    plus the probe), so the others take a finished client's share back within about a
+///    second, not over the ten seconds its requests take to leave the window. They all see the
+///    same room and take it together, which overshoots by a few requests at most before the
+///    next responses report it; the headroom and rule 7 absorb that.
+/// 5. **Start cautiously; join cautiously.** Until the first response's headers arrive the
+///    pacer spreads its requests over the window at the configured limit, so a process that
+///    starts while others fill the window sends a few requests, not a burst, before it
+///    learns its share. A client whose first reading finds others' requests in the window
+///    does not burst in that activity (rule 1): it spreads by rules 2-4. Of two or four jobs
+///    started within 20 ms, one bursts and the others spread: two reach 0.967-0.977 of the
+///    window's pace over 589 requests, no 429; four 0.961-0.995, 0-0.34% 429s. A job of 300
+///    requests started 1 s into another's burst of 600: 0.982-0.985, no 429. Eight jobs of 20
+///    requests started 0-3 s apart: all done in 3.6-4.0 s, no 429. The cost of the burst
+///    for jobs started seconds apart: the first job's burst leaves the window ten seconds
+///    later faster than the others, spreading by then, take its room; four jobs 2 s apart
+///    reach 0.88 (0.92 before the burst), two 0.92, all under 0.2% 429s. Pacers that never
+///    finish, started 0-2 s apart, for 60 s: two 0.99-1.01, four 1.00-1.01, at most 0.18%
+///    429s.
+/// 6. **Alone, keep less room.** The headroom is for requests nobody has counted yet; when the
+///    newest response says every request in the window was this client's, the only ones in
+///    transit are its own, which it counts, so the target is `max` less half the headroom
+///    (rule 7's bound): a lone client of the professional plan spreads 186 requests per
+///    window instead of 183. The next reading that counts others brings the full headroom
+///    back. A lone client run for a minute from a cold start: 0.977 of the window's pace (the
+///    cold window's burst, then 186.7 per 10 s), no 429.
+/// 7. **A hard bound backs them.** A request never starts while this client's requests in the
+///    rolling window plus a margin (see [`RateLimit::margin`]) fill `max`, nor while its
+///    requests in the window and the others' last reported use (trusted for one interval)
+///    fill `max` less half the headroom (`max` itself for a client bursting alone, rule 1).
+/// 8. **A 429 pauses every request of the client**: for the `Retry-After` if the response had
+///    one, otherwise for a tenth of the window (1 s).
+/// 9. **First come, first served.** Requests wait in one queue (a fair `tokio` mutex),
+///    retries included, so a retry does not jump ahead of requests that waited longer.
+///
+/// [`RateLimit::least_time`] is this model's time for a lone client's job, which the CLI's
+/// `--dry-run` and progress ETA use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RateLimit {
     max: u32,
@@ -159,9 +131,10 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// The limit of a plan, over HubSpot's 10-second window.
+    /// The limit of a plan ([`Plan::limits`]): its requests per HubSpot's 10-second window.
     pub fn plan(plan: Plan) -> Self {
-        RateLimit::new(plan.requests_per_interval(), HUBSPOT_INTERVAL)
+        let limits = plan.limits();
+        RateLimit::new(limits.requests_per_window, limits.window)
     }
 
     /// At most `max` (at least 1) requests in any rolling `interval`.
@@ -235,22 +208,22 @@ impl Default for RateLimit {
 /// The share of the window kept free for requests in transit (and the others' newest
 /// requests, which no response has reported yet): the target is `max × (1 - HEADROOM)`, and
 /// at least one request below `max`.
-pub const HEADROOM: f64 = 0.035;
+pub(crate) const HEADROOM: f64 = 0.035;
 /// What each client adds to its proportional share of the target, as a share of `max`: lets a
 /// client whose share is small (it started late) grow it, and finds room others leave unused.
-pub const PROBE: f64 = 0.004;
+pub(crate) const PROBE: f64 = 0.004;
 
 /// How many times the room nobody uses (the target less what HubSpot counted) each client
 /// adds to its own requests in the window to get its allowance: high, so that a finished
 /// client's share is taken back within about a tenth of the interval; the allowance never
 /// exceeds the target plus the probe.
-pub const ROOM_GAIN: f64 = 10.0;
+pub(crate) const ROOM_GAIN: f64 = 10.0;
 
 /// How much of the room HubSpot reports free a client may have in transit at once while it
 /// bursts, times its share of the window: with every client's share summing to one, the
 /// clients of a token together have at most this share of the room unreported at any moment,
 /// and the rest absorbs the readings' lag (see the simulation's figures in the module docs).
-pub const BURST_SHARE: f64 = 0.75;
+pub(crate) const BURST_SHARE: f64 = 0.75;
 
 /// The slot a request was given.
 #[derive(Clone, Copy, Debug)]

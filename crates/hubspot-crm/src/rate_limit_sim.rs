@@ -10,7 +10,8 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 
-use super::{DEFAULT_PAUSE_AFTER_429, Pacer, Plan, RateLimit};
+use super::{PAUSE_AFTER_429, Pacer, RateLimit};
+use crate::plan::Plan;
 
 /// HubSpot's window for one token: counts a request when it arrives, turns it away (uncounted)
 /// when `max` arrived in the `interval` before.
@@ -26,7 +27,7 @@ impl SimWindow {
     /// An empty window of the Professional plan: 190 requests per rolling 10 s.
     fn professional() -> Self {
         SimWindow {
-            max: Plan::Professional.requests_per_interval(),
+            max: Plan::Professional.limits().requests_per_window,
             interval: Duration::from_secs(10),
             arrivals: Mutex::new(VecDeque::new()),
             answered: AtomicU64::new(0),
@@ -95,7 +96,7 @@ async fn send(
     tokio::time::sleep(Duration::from_micros(rng.u64(transit.clone()))).await;
     pacer.observe(&headers, granted_at);
     if limited {
-        pacer.pause(DEFAULT_PAUSE_AFTER_429);
+        pacer.pause(PAUSE_AFTER_429);
     }
     !limited
 }

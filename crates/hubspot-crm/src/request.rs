@@ -1,6 +1,8 @@
-//! One request of a bulk run, from first attempt to final verdict: token, pacer, send,
-//! classify, retry (per [`crate::retry`]), token refresh on 401, and the bisection of a
-//! whole-batch 400 or 409.
+//! One batch of a bulk run, from its first attempt to every input's outcome: the loop that
+//! takes a token and a pacer slot, sends, has the reply judged ([`crate::verdict`]) and acts on
+//! the verdict: ends inputs, pauses the pacer after a 429, asks the retry policy
+//! ([`crate::retry`]) and the retry budget for another attempt, refreshes the token after a
+//! 401, or splits the batch.
 //!
 //! # Bisection
 //! When HubSpot rejects a whole request of several inputs with a 400 (one bad record without a
@@ -20,51 +22,38 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use reqwest::header::HeaderMap;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::api_version::{ApiVersion, UpsertedRecord, WireInput};
-use crate::client::Shared;
-use crate::input::UpsertInput;
-use crate::mapping::{ItemResult, map_response};
+use crate::api_version::{ApiVersion, WireInput};
+use crate::client_state::ClientState;
+use crate::failure_cause::FailureCause;
 use crate::object_type::ObjectType;
-use crate::outcome::{HubSpotError, OutcomeKind, Progress};
-use crate::rate_limit::DEFAULT_PAUSE_AFTER_429;
-use crate::retry::{Decision, Failure, GiveUpReason, parse_retry_after};
+use crate::outcome::{OutcomeKind, Progress};
+use crate::retry::{GiveUpReason, RetryDecision};
 use crate::scheduler::Item;
-use crate::wire::{Reply, SendError};
+use crate::verdict::{Action, Diagnosis, Refusal, Stop, Verdict, judge};
 
-/// The header HubSpot puts its correlation id in.
-const CORRELATION_HEADER: &str = "x-hubspot-correlation-id";
-
-/// A group of inputs sent together.
+/// Inputs sent together in one request.
 #[derive(Debug)]
-pub(crate) struct Unit {
+pub(crate) struct Batch {
     pub(crate) items: Vec<Item>,
 }
 
-/// Why a run must stop sending.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Stop {
-    DailyLimit,
-    Fatal(String),
-}
-
-/// What one request chain produced.
+/// What sending one batch produced.
 #[derive(Debug)]
-pub(crate) struct UnitReport<V: ApiVersion> {
+pub(crate) struct BatchReport<V: ApiVersion> {
     /// Inputs with their final outcome.
     pub(crate) done: Vec<(Item, OutcomeKind<V>)>,
-    /// Halves of a bisected request, to be sent again.
-    pub(crate) split: Vec<Unit>,
+    /// Halves of a split batch, to be sent on their own.
+    pub(crate) split: Vec<Batch>,
     /// Set when every further request would fail the same way.
     pub(crate) stop: Option<Stop>,
 }
 
-impl<V: ApiVersion> Default for UnitReport<V> {
+impl<V: ApiVersion> Default for BatchReport<V> {
     fn default() -> Self {
-        UnitReport {
+        BatchReport {
             done: Vec::new(),
             split: Vec::new(),
             stop: None,
@@ -72,60 +61,51 @@ impl<V: ApiVersion> Default for UnitReport<V> {
     }
 }
 
-/// A failed attempt's description for outcomes.
-#[derive(Clone, Debug)]
-struct FailureInfo<V: ApiVersion> {
-    category: String,
-    message: String,
-    correlation_id: Option<String>,
-    /// HubSpot's error body, when it sent one that decoded.
-    error: Option<Box<HubSpotError<V>>>,
-}
-
-impl<V: ApiVersion> FailureInfo<V> {
-    fn outcome(&self, item: &Item) -> OutcomeKind<V> {
-        OutcomeKind::Failed {
-            category: self.category.clone(),
-            message: self.message.clone(),
-            correlation_id: self.correlation_id.clone(),
-            retried: item.sends > 1,
-            error: self.error.clone(),
+impl<V: ApiVersion> BatchReport<V> {
+    /// Ends every one of `items` with `diagnosis`, and the run with `stop` when given.
+    fn end(mut self, items: Vec<Item>, diagnosis: &Diagnosis<V>, stop: Option<Stop>) -> Self {
+        self.done.reserve(items.len());
+        for item in items {
+            let kind = diagnosis.outcome(&item);
+            self.done.push((item, kind));
         }
+        self.stop = stop;
+        self
     }
 }
 
-/// Sends `unit` until every input has a verdict.
-pub(crate) async fn run_unit<V: ApiVersion>(
-    shared: Arc<Shared>,
+/// Sends `batch` until every input has an outcome.
+pub(crate) async fn send_batch<V: ApiVersion>(
+    client: Arc<ClientState>,
     object_type: ObjectType,
-    unit: Unit,
+    batch: Batch,
     progress: Arc<tokio::sync::watch::Sender<Progress>>,
-) -> UnitReport<V> {
+) -> BatchReport<V> {
     let span =
-        tracing::info_span!("request", object_type = %object_type, inputs = unit.items.len());
-    run_unit_inner(shared, object_type, unit, progress)
+        tracing::info_span!("request", object_type = %object_type, inputs = batch.items.len());
+    attempts(client, object_type, batch, progress)
         .instrument(span)
         .await
 }
 
-async fn run_unit_inner<V: ApiVersion>(
-    shared: Arc<Shared>,
+async fn attempts<V: ApiVersion>(
+    client: Arc<ClientState>,
     object_type: ObjectType,
-    unit: Unit,
+    batch: Batch,
     progress: Arc<tokio::sync::watch::Sender<Progress>>,
-) -> UnitReport<V> {
-    let mut report = UnitReport::default();
-    let mut items = unit.items;
+) -> BatchReport<V> {
+    let mut report = BatchReport::default();
+    let mut items = batch.items;
     let mut attempt: u32 = 0;
     let mut refreshed = false;
+    // The retry cost paid for the attempt in flight, given back when it succeeds.
     let mut paid: Option<u32> = None;
-    let mut token = match shared.tokens.token().await {
+    let mut token = match client.tokens.token().await {
         Ok(t) => t,
         Err(e) => {
-            return fail_all(
-                report,
+            return report.end(
                 items,
-                &auth_info(e.to_string(), None),
+                &auth_failure(e.to_string()),
                 Some(Stop::Fatal(e.to_string())),
             );
         }
@@ -141,17 +121,16 @@ async fn run_unit_inner<V: ApiVersion>(
         let authorization = match token.header_value() {
             Ok(v) => v,
             Err(e) => {
-                return fail_all(
-                    report,
+                return report.end(
                     items,
-                    &auth_info(e.to_string(), None),
+                    &auth_failure(e.to_string()),
                     Some(Stop::Fatal(e.to_string())),
                 );
             }
         };
 
         progress.send_modify(|p| p.pacer_hold_begins(Instant::now()));
-        let grant = shared.pacer.acquire().await;
+        let grant = client.pacer.acquire().await;
         progress.send_modify(|p| {
             p.pacer_hold_ends(grant.at);
             p.requests += 1;
@@ -161,318 +140,135 @@ async fn run_unit_inner<V: ApiVersion>(
         });
 
         let attempt_span = tracing::debug_span!("attempt", attempt, inputs = items.len());
-        let reply = shared
+        let reply = client
             .wire
             .send::<V>(&object_type, inputs, authorization)
             .instrument(attempt_span)
             .await;
+        if let Some((status, headers)) = reply.head() {
+            tracing::debug!(status, "response");
+            client.pacer.observe(headers, grant.at);
+        }
 
-        let failure: Failure;
-        let info: FailureInfo<V>;
-        match reply {
-            Reply::Success {
-                status,
-                headers,
-                body,
-            } => {
-                shared.pacer.observe(&headers, grant.at);
-                let correlation = header_correlation(&headers);
-                tracing::debug!(status, "response");
-                shared.budget.on_success(paid);
-                paid = None;
-                let refs: Vec<&UpsertInput> = items.iter().map(Item::input).collect();
-                let mapped = map_response(&refs, body);
-                let mut unaccounted = Vec::new();
+        let refusal = match judge(reply, &items, SystemTime::now()) {
+            Verdict::Answered { outcomes, unnamed } => {
+                client.budget.on_success(paid.take());
+                let mut left = Vec::new();
                 report.done.reserve(items.len());
-                for (item, result) in items.into_iter().zip(mapped) {
-                    match result {
-                        ItemResult::Applied(record) => {
-                            let record_id = record.record_id().to_string();
-                            let kind = if record.is_new() {
-                                OutcomeKind::Created { record_id, record }
-                            } else {
-                                OutcomeKind::Updated { record_id, record }
-                            };
-                            report.done.push((item, kind));
-                        }
-                        ItemResult::Rejected(error) => {
-                            let retried = item.sends > 1;
-                            let fields = V::input_error_fields(&error);
-                            let category = fields.category.unwrap_or("UNKNOWN").to_string();
-                            let message = fields
-                                .message
-                                .unwrap_or("HubSpot gave no message")
-                                .to_string();
-                            report.done.push((
-                                item,
-                                OutcomeKind::Failed {
-                                    category,
-                                    message,
-                                    correlation_id: correlation.clone(),
-                                    retried,
-                                    error: Some(Box::new(HubSpotError::Input(*error))),
-                                },
-                            ));
-                        }
-                        ItemResult::Unaccounted => unaccounted.push(item),
+                for (item, outcome) in items.into_iter().zip(outcomes) {
+                    match outcome {
+                        Some(kind) => report.done.push((item, kind)),
+                        None => left.push(item),
                     }
                 }
-                if unaccounted.is_empty() {
+                if left.is_empty() {
                     return report;
                 }
                 tracing::warn!(
-                    count = unaccounted.len(),
+                    count = left.len(),
                     "response did not account for some inputs"
                 );
-                items = unaccounted;
-                failure = Failure::Decode;
-                info = FailureInfo {
-                    category: "NOT_IN_RESPONSE".into(),
-                    message:
-                        "HubSpot's response named neither a result nor an error for this input"
-                            .into(),
-                    correlation_id: correlation,
-                    error: None,
-                };
+                items = left;
+                unnamed
             }
-            Reply::Undecodable {
-                status,
-                headers,
-                message,
-            } => {
-                shared.pacer.observe(&headers, grant.at);
-                tracing::debug!(status, "response");
-                failure = Failure::Decode;
-                info = FailureInfo {
-                    category: "DECODE".into(),
-                    message,
-                    correlation_id: header_correlation(&headers),
-                    error: None,
-                };
-            }
-            Reply::Refused {
-                status,
-                headers,
-                error,
-            } => {
-                shared.pacer.observe(&headers, grant.at);
-                tracing::debug!(status, "response");
-                let fields = error.as_ref().map(V::request_error_fields);
-                let correlation = fields
-                    .as_ref()
-                    .and_then(|f| f.correlation_id.clone())
-                    .or_else(|| header_correlation(&headers));
-                let daily =
-                    status == 429 && fields.as_ref().and_then(|f| f.policy_name) == Some("DAILY");
-                let retry_after = parse_retry_after(&headers, SystemTime::now());
-                let message = fields.as_ref().and_then(|f| f.message).map_or_else(
-                    || format!("HTTP {status} without a readable message"),
-                    str::to_string,
-                );
-                let category = fields
-                    .as_ref()
-                    .and_then(|f| f.category.or(f.error_type))
-                    .map_or_else(|| format!("HTTP_{status}"), str::to_string);
-                info = FailureInfo {
-                    category,
-                    message,
-                    correlation_id: correlation,
-                    error: error.map(|e| Box::new(HubSpotError::Request(e))),
-                };
-                if status == 429 {
-                    progress.send_modify(|p| p.rate_limited += 1);
-                    if daily {
-                        let daily_info = FailureInfo {
-                            category: "DAILY_LIMIT".into(),
-                            ..info
-                        };
-                        return fail_all(report, items, &daily_info, Some(Stop::DailyLimit));
-                    }
-                    shared
-                        .pacer
-                        .pause(retry_after.unwrap_or(DEFAULT_PAUSE_AFTER_429));
-                }
-                if status == 401 {
-                    if !refreshed {
-                        refreshed = true;
-                        match shared.tokens.refresh(&token).await {
-                            Ok(Some(fresh)) => {
-                                tracing::info!("access token refreshed after 401");
-                                token = fresh;
-                                attempt -= 1;
-                                continue;
-                            }
-                            Ok(None) => {}
-                            Err(e) => {
-                                let why = format!("token refresh failed: {e}");
-                                return fail_all(
-                                    report,
-                                    items,
-                                    &auth_info(why.clone(), info.correlation_id),
-                                    Some(Stop::Fatal(why)),
-                                );
-                            }
-                        }
-                    }
-                    let why = format!(
-                        "HubSpot refused the access token (HTTP 401): {}",
-                        info.message
-                    );
-                    let auth = FailureInfo {
-                        category: "AUTH".into(),
-                        ..info
-                    };
-                    return fail_all(report, items, &auth, Some(Stop::Fatal(why)));
-                }
-                if status == 400 && items.len() > 1 && rejects_every_input(&info, &items) {
-                    tracing::info!(
-                        inputs = items.len(),
-                        "whole request rejected for a reason every input shares; not splitting it"
-                    );
-                    return fail_all(report, items, &info, None);
-                }
-                // A whole-request 400 (one bad input without trace ids) or 409 (one input
-                // would take another record's unique value) is split until only the inputs
-                // that cause it fail; on one input it is final.
-                if matches!(status, 400 | 409) && items.len() > 1 {
-                    tracing::info!(
-                        inputs = items.len(),
-                        status,
-                        "whole request rejected; splitting it"
-                    );
-                    let second = items.split_off(items.len() / 2);
-                    report.split.push(Unit { items });
-                    report.split.push(Unit { items: second });
-                    return report;
-                }
-                if status == 403 || status == 404 {
-                    let why = format!("HTTP {status} ({}): {}", info.category, info.message);
-                    return fail_all(report, items, &info, Some(Stop::Fatal(why)));
-                }
-                failure = Failure::Status {
-                    status,
-                    daily,
-                    retry_after,
-                };
-            }
-            Reply::Failed(SendError::Timeout) => {
-                failure = Failure::Timeout;
-                info = FailureInfo {
-                    category: "TIMEOUT".into(),
-                    message: "no complete response within the timeout".into(),
-                    correlation_id: None,
-                    error: None,
-                };
-            }
-            Reply::Failed(SendError::Connect(message)) => {
-                failure = Failure::Connect;
-                info = FailureInfo {
-                    category: "TRANSPORT".into(),
-                    message,
-                    correlation_id: None,
-                    error: None,
-                };
-            }
-            Reply::Failed(SendError::BodyRead { status, message }) => {
-                failure = Failure::BodyRead;
-                info = FailureInfo {
-                    category: "TRANSPORT".into(),
-                    message: format!("HTTP {status} body could not be read: {message}"),
-                    correlation_id: None,
-                    error: None,
-                };
-            }
-        }
-
-        let decision = match shared.retry.decide(attempt, &failure, fastrand::f64()) {
-            Decision::Retry { wait, cost } => {
-                if shared.budget.try_acquire(cost) {
-                    paid = Some(cost);
-                    Decision::Retry { wait, cost }
-                } else {
-                    Decision::GiveUp(GiveUpReason::BudgetExhausted)
-                }
-            }
-            other => other,
+            Verdict::Refused(refusal) => refusal,
         };
-        match decision {
-            Decision::Retry { wait, .. } => {
-                tracing::info!(attempt, ?wait, category = %info.category, "retrying");
-                tokio::time::sleep(wait).await;
+
+        let Refusal {
+            diagnosis,
+            action,
+            rate_limited,
+            pause,
+        } = refusal;
+        if rate_limited {
+            progress.send_modify(|p| p.rate_limited += 1);
+        }
+        if let Some(pause) = pause {
+            client.pacer.pause(pause);
+        }
+        match action {
+            Action::Fail => return report.end(items, &diagnosis, None),
+            Action::FailAndStop(stop) => return report.end(items, &diagnosis, Some(stop)),
+            Action::Split => {
+                tracing::info!(inputs = items.len(), cause = %diagnosis.cause, "whole request rejected; splitting it");
+                let second = items.split_off(items.len() / 2);
+                report.split.push(Batch { items });
+                report.split.push(Batch { items: second });
+                return report;
             }
-            Decision::GiveUp(reason) => {
-                tracing::info!(attempt, ?reason, category = %info.category, "giving up");
-                let info = FailureInfo {
-                    message: match reason {
-                        GiveUpReason::AttemptsExhausted => {
-                            format!("{} (after {attempt} attempts)", info.message)
+            Action::Reauthenticate => {
+                if !refreshed {
+                    refreshed = true;
+                    match client.tokens.refresh(&token).await {
+                        Ok(Some(fresh)) => {
+                            tracing::info!("access token refreshed after 401");
+                            token = fresh;
+                            // The refused attempt does not count against the retry policy.
+                            attempt -= 1;
+                            continue;
                         }
-                        GiveUpReason::BudgetExhausted => {
-                            format!("{} (the client's retry budget is spent)", info.message)
+                        Ok(None) => {}
+                        Err(e) => {
+                            let why = format!("token refresh failed: {e}");
+                            let failure = Diagnosis {
+                                correlation_id: diagnosis.correlation_id,
+                                ..auth_failure(why.clone())
+                            };
+                            return report.end(items, &failure, Some(Stop::Fatal(why)));
                         }
-                        GiveUpReason::RetryAfterTooLong(d) => format!(
-                            "{} (HubSpot asked to wait {d:?}, longer than the retry policy allows)",
-                            info.message
-                        ),
-                        GiveUpReason::NotRetryable | GiveUpReason::DailyLimit => {
-                            info.message.clone()
-                        }
-                    },
-                    ..info
+                    }
+                }
+                let why = format!(
+                    "HubSpot refused the access token (HTTP 401): {}",
+                    diagnosis.message
+                );
+                return report.end(items, &diagnosis, Some(Stop::Fatal(why)));
+            }
+            Action::Retry(fault) => {
+                let decision = match client.retry.decide(attempt, &fault, fastrand::f64()) {
+                    RetryDecision::Retry { wait, cost } if client.budget.try_acquire(cost) => {
+                        paid = Some(cost);
+                        RetryDecision::Retry { wait, cost }
+                    }
+                    RetryDecision::Retry { .. } => {
+                        RetryDecision::GiveUp(GiveUpReason::BudgetExhausted)
+                    }
+                    give_up => give_up,
                 };
-                return fail_all(report, items, &info, None);
+                match decision {
+                    RetryDecision::Retry { wait, .. } => {
+                        tracing::info!(attempt, ?wait, cause = %diagnosis.cause, "retrying");
+                        tokio::time::sleep(wait).await;
+                    }
+                    RetryDecision::GiveUp(reason) => {
+                        tracing::info!(attempt, ?reason, cause = %diagnosis.cause, "giving up");
+                        let diagnosis = Diagnosis {
+                            message: given_up(&diagnosis.message, reason, attempt),
+                            ..diagnosis
+                        };
+                        return report.end(items, &diagnosis, None);
+                    }
+                }
             }
         }
     }
 }
 
-fn auth_info<V: ApiVersion>(message: String, correlation_id: Option<String>) -> FailureInfo<V> {
-    FailureInfo {
-        category: "AUTH".into(),
-        message,
-        correlation_id,
-        error: None,
+/// The token provider could not give a usable token.
+fn auth_failure<V: ApiVersion>(message: String) -> Diagnosis<V> {
+    Diagnosis::new(FailureCause::Auth, message)
+}
+
+/// The message of a failure that is not retried further, saying why.
+fn given_up(message: &str, reason: GiveUpReason, attempts: u32) -> String {
+    match reason {
+        GiveUpReason::NotRetryable => message.to_string(),
+        GiveUpReason::AttemptsExhausted => format!("{message} (after {attempts} attempts)"),
+        GiveUpReason::BudgetExhausted => {
+            format!("{message} (the client's retry budget is spent)")
+        }
+        GiveUpReason::RetryAfterTooLong(d) => {
+            format!("{message} (HubSpot asked to wait {d:?}, longer than the retry policy allows)")
+        }
     }
-}
-
-/// Whether a whole-request 400 names a cause that every input of the request shares, so that
-/// splitting the request would only repeat it: HubSpot's "Unable to perform update/upsert by
-/// non-unique ... property ..." says an `idProperty` is not a unique property, whatever the
-/// records, and when every input names the same `idProperty`, bisecting would cost about two
-/// requests per input and fail them all anyway. With mixed id properties the request is split
-/// as usual, so the inputs using a unique property still go through.
-fn rejects_every_input<V: ApiVersion>(info: &FailureInfo<V>, items: &[Item]) -> bool {
-    let Some((first, rest)) = items.split_first() else {
-        return false;
-    };
-    let id_property = first.input().get_id_property();
-    info.message.contains(NON_UNIQUE_ID_PROPERTY)
-        && rest
-            .iter()
-            .all(|item| item.input().get_id_property() == id_property)
-}
-
-/// The start of HubSpot's message when an `idProperty` is not a unique-value property.
-const NON_UNIQUE_ID_PROPERTY: &str = "Unable to perform update/upsert by non-unique";
-
-fn fail_all<V: ApiVersion>(
-    mut report: UnitReport<V>,
-    items: Vec<Item>,
-    info: &FailureInfo<V>,
-    stop: Option<Stop>,
-) -> UnitReport<V> {
-    report.done.reserve(items.len());
-    for item in items {
-        let kind = info.outcome(&item);
-        report.done.push((item, kind));
-    }
-    report.stop = stop;
-    report
-}
-
-fn header_correlation(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(CORRELATION_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
 }

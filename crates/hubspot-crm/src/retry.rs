@@ -1,33 +1,5 @@
-//! The retry rules: which failures are retried, how long to wait, and how many retries the
-//! whole client may spend.
-//!
-//! # Which failures are retried
-//! | failure | retried? | why |
-//! |---|---|---|
-//! | 429 `TEN_SECONDLY_ROLLING` (or no policy name) | yes | the rolling window frees up within seconds |
-//! | 429 `DAILY` | never | the quota resets at midnight in the account's time zone |
-//! | 423 Locked | yes, after at least [`DEFAULT_LOCKED_DELAY`] | HubSpot locks a record set for about 2 s during large syncs |
-//! | 477 Migration in progress | yes, after its `Retry-After` when within [`RetryPolicy::max_retry_after`] | the header says when the account is writable again |
-//! | 408, 500, 502, 503, 504, 521, 523, 524 | yes | timeouts and HubSpot's processing limits; an upsert by a unique key is idempotent, so repeating it is safe |
-//! | connection errors, timeouts, body read or decode errors | yes | nothing says the request was wrong |
-//! | 400, 403, 404, 409, 422 and any other status | never | repeating the same request gets the same answer and wastes quota |
-//! | 401 | once, only after the token provider supplied a fresh token | handled by the bulk engine, not here |
-//!
-//! # How long to wait
-//! Exponential backoff with *full jitter*: before retry `n` (n = 1 for the first retry) the
-//! wait is uniform in `[0, min(max_delay, base_delay × 2^(n-1))]`, which spreads retries of
-//! many concurrent requests out instead of synchronising them. A `Retry-After` header (seconds
-//! or an HTTP date) replaces the jittered wait; if it asks for longer than
-//! [`RetryPolicy::max_retry_after`] the failure is not retried, because waiting less would be
-//! refused again. A status-specific floor (423) applies on top.
-//!
-//! # How many retries
-//! At most [`RetryPolicy::max_attempts`] attempts per request, and a retry budget shared by the
-//! whole client, modelled on the AWS SDK's *standard* retry mode: a token bucket of
-//! [`DEFAULT_BUDGET_CAPACITY`] tokens; each retry takes [`DEFAULT_RETRY_COST`] tokens
-//! ([`DEFAULT_TIMEOUT_RETRY_COST`] after a timeout), a successful retry gives its cost back and
-//! a success at the first attempt adds [`DEFAULT_SUCCESS_REFILL`]. When the bucket is empty no
-//! request is retried, so a HubSpot outage costs a few hundred requests, not millions.
+//! The retry rules of [`RetryPolicy`]; the request loop asks [`RetryPolicy::decide`] about
+//! every retryable fault.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -36,33 +8,63 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 
 /// Default total attempts per request (first attempt included): enough to ride out a short
 /// burst of 5xx or 429s, few enough to give up on a real outage within a minute.
-pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+const DEFAULT_MAX_ATTEMPTS: u32 = 5;
 /// Default base of the exponential backoff: 500 ms keeps the first retry quick.
-pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(500);
+const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(500);
 /// Default cap of one backoff wait: 20 s, two rolling rate-limit windows.
-pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(20);
+const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(20);
 /// Default longest `Retry-After` that is honoured: a minute. HubSpot's 477 can ask for up to
 /// a day; a run should report those records failed rather than hang.
-pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Default least wait after a 423 Locked: HubSpot documents that the lock lasts about 2 s.
-pub const DEFAULT_LOCKED_DELAY: Duration = Duration::from_secs(2);
+const DEFAULT_LOCKED_DELAY: Duration = Duration::from_secs(2);
 /// Retry budget capacity, as in the AWS SDK standard mode.
-pub const DEFAULT_BUDGET_CAPACITY: u32 = 500;
+const DEFAULT_BUDGET_CAPACITY: u32 = 500;
 /// Tokens one retry takes from the budget.
-pub const DEFAULT_RETRY_COST: u32 = 5;
+const DEFAULT_RETRY_COST: u32 = 5;
 /// Tokens a retry after a timeout takes: timeouts hint at an overloaded server.
-pub const DEFAULT_TIMEOUT_RETRY_COST: u32 = 10;
+const DEFAULT_TIMEOUT_RETRY_COST: u32 = 10;
 /// Tokens a success at the first attempt puts back.
-pub const DEFAULT_SUCCESS_REFILL: u32 = 1;
+const DEFAULT_SUCCESS_REFILL: u32 = 1;
 
-/// How the client retries failed requests. See the [module documentation](self) for the rules
-/// and the reasons behind each default.
+/// How the client retries failed requests: which failures are retried, how long to wait, and
+/// how many retries the whole client may spend.
+///
+/// # Which failures are retried
+/// | failure | retried? | why |
+/// |---|---|---|
+/// | 429 `TEN_SECONDLY_ROLLING` (or no policy name) | yes | the rolling window frees up within seconds |
+/// | 429 `DAILY` | never (the run stops) | the quota resets at midnight in the account's time zone |
+/// | 423 Locked | yes, after at least 2 s ([`RetryPolicy::locked_delay`]) | HubSpot locks a record set for about 2 s during large syncs |
+/// | 477 Migration in progress | yes, after its `Retry-After` when within [`RetryPolicy::max_retry_after`] | the header says when the account is writable again |
+/// | 408, 500, 502, 503, 504, 521, 523, 524 | yes | timeouts and HubSpot's processing limits; an upsert by a unique key is idempotent, so repeating it is safe |
+/// | connection errors, timeouts, body read or decode errors | yes | nothing says the request was wrong |
+/// | 400, 403, 404, 409, 422 and any other status | never | repeating the same request gets the same answer and wastes quota |
+/// | 401 | once, only after the token provider supplied a fresh token | the request loop asks the token provider; the retry budget is not spent |
+///
+/// # How long to wait
+/// Exponential backoff with *full jitter*: before retry `n` (n = 1 for the first retry) the
+/// wait is uniform in `[0, min(max_delay, base_delay × 2^(n-1))]`, which spreads retries of
+/// many concurrent requests out instead of synchronising them. A `Retry-After` header (seconds
+/// or an HTTP date) replaces the jittered wait; if it asks for longer than
+/// [`RetryPolicy::max_retry_after`] the failure is not retried, because waiting less would be
+/// refused again. A status-specific floor (423) applies on top.
+///
+/// # How many retries
+/// At most [`RetryPolicy::max_attempts`] attempts per request, and a retry budget shared by the
+/// whole client, modelled on the AWS SDK's *standard* retry mode: a token bucket of
+/// 500 tokens ([`RetryPolicy::budget_capacity`]); each retry takes 5 tokens (10 after a
+/// timeout; [`RetryPolicy::retry_costs`]), a successful retry gives its cost back and
+/// a success at the first attempt adds 1. When the bucket is empty no
+/// request is retried, so a HubSpot outage costs a few hundred requests, not millions.
+///
+/// Each default is named on its setter, with the reason for it.
 ///
 /// ```
 /// use hubspot_crm::RetryPolicy;
 /// use std::time::Duration;
 /// let policy = RetryPolicy::default().max_attempts(3).base_delay(Duration::from_millis(100));
-/// assert_eq!(policy.get_max_attempts(), 3);
+/// assert_eq!(policy, RetryPolicy::default().base_delay(Duration::from_millis(100)).max_attempts(3));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -99,52 +101,53 @@ impl RetryPolicy {
         RetryPolicy::default().max_attempts(1)
     }
 
-    /// Total attempts per request, the first included (at least 1).
+    /// Total attempts per request, the first included (at least 1). Default 5: enough to ride
+    /// out a short burst of 5xx or 429s, few enough to give up on a real outage within a
+    /// minute.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
         self
     }
 
-    /// Base of the exponential backoff.
+    /// Base of the exponential backoff. Default 500 ms, which keeps the first retry quick.
     pub fn base_delay(mut self, delay: Duration) -> Self {
         self.base_delay = delay;
         self
     }
 
-    /// Cap of one backoff wait.
+    /// Cap of one backoff wait. Default 20 s, two rolling rate-limit windows.
     pub fn max_delay(mut self, delay: Duration) -> Self {
         self.max_delay = delay;
         self
     }
 
-    /// Longest `Retry-After` honoured; a longer one ends the retries.
+    /// Longest `Retry-After` honoured; a longer one ends the retries. Default a minute:
+    /// HubSpot's 477 can ask for up to a day, and a run should report those records failed
+    /// rather than hang.
     pub fn max_retry_after(mut self, delay: Duration) -> Self {
         self.max_retry_after = delay;
         self
     }
 
-    /// Least wait after a 423 Locked.
+    /// Least wait after a 423 Locked. Default 2 s, as long as HubSpot documents the lock.
     pub fn locked_delay(mut self, delay: Duration) -> Self {
         self.locked_delay = delay;
         self
     }
 
-    /// Capacity of the client-wide retry budget, in tokens (0 disables retries).
+    /// Capacity of the client-wide retry budget, in tokens (0 disables retries). Default 500,
+    /// as in the AWS SDK's standard mode; a success at the first attempt puts 1 back.
     pub fn budget_capacity(mut self, tokens: u32) -> Self {
         self.budget_capacity = tokens;
         self
     }
 
-    /// Tokens one retry costs, and one retry after a timeout.
+    /// Tokens one retry costs, and one retry after a timeout. Default 5 and 10: timeouts hint
+    /// at an overloaded server.
     pub fn retry_costs(mut self, retry: u32, timeout_retry: u32) -> Self {
         self.retry_cost = retry;
         self.timeout_retry_cost = timeout_retry;
         self
-    }
-
-    /// The configured total attempts per request.
-    pub fn get_max_attempts(&self) -> u32 {
-        self.max_attempts
     }
 
     /// The upper bound of the jittered wait before retry `retry` (1 for the first retry).
@@ -165,29 +168,29 @@ impl RetryPolicy {
     /// Decides whether attempt number `attempt` (1 for the first), which failed with
     /// `failure`, is retried and after how long. `unit` is a uniform sample in `[0, 1)`.
     /// Does not touch the retry budget.
-    pub(crate) fn decide(&self, attempt: u32, failure: &Failure, unit: f64) -> Decision {
-        let class = classify(failure);
+    pub(crate) fn decide(&self, attempt: u32, fault: &Fault, unit: f64) -> RetryDecision {
+        let class = classify(fault);
         let floor = match class {
-            Class::Never(reason) => return Decision::GiveUp(reason),
+            Class::Never(reason) => return RetryDecision::GiveUp(reason),
             Class::Retry { floor_locked } if floor_locked => self.locked_delay,
             Class::Retry { .. } => Duration::ZERO,
         };
         if attempt >= self.max_attempts {
-            return Decision::GiveUp(GiveUpReason::AttemptsExhausted);
+            return RetryDecision::GiveUp(GiveUpReason::AttemptsExhausted);
         }
-        let wait = match failure.retry_after() {
+        let wait = match fault.retry_after() {
             Some(after) if after > self.max_retry_after => {
-                return Decision::GiveUp(GiveUpReason::RetryAfterTooLong(after));
+                return RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(after));
             }
             Some(after) => after,
             None => self.backoff(attempt, unit),
         };
-        let cost = if matches!(failure, Failure::Timeout) {
+        let cost = if matches!(fault, Fault::Timeout) {
             self.timeout_retry_cost
         } else {
             self.retry_cost
         };
-        Decision::Retry {
+        RetryDecision::Retry {
             wait: wait.max(floor),
             cost,
         }
@@ -202,14 +205,12 @@ impl RetryPolicy {
     }
 }
 
-/// Why a request attempt failed, as far as the retry rules care.
+/// What went wrong with an attempt, as far as the retry rules care.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Failure {
+pub(crate) enum Fault {
     /// An HTTP status outside 2xx.
     Status {
         status: u16,
-        /// For 429: whether the body named the `DAILY` policy.
-        daily: bool,
         /// The `Retry-After` header, already turned into a wait.
         retry_after: Option<Duration>,
     },
@@ -223,10 +224,10 @@ pub(crate) enum Failure {
     Decode,
 }
 
-impl Failure {
+impl Fault {
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            Failure::Status { retry_after, .. } => *retry_after,
+            Fault::Status { retry_after, .. } => *retry_after,
             _ => None,
         }
     }
@@ -234,7 +235,7 @@ impl Failure {
 
 /// The verdict of [`RetryPolicy::decide`].
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
+pub(crate) enum RetryDecision {
     /// Retry after `wait`, paying `cost` tokens from the budget.
     Retry { wait: Duration, cost: u32 },
     /// Do not retry.
@@ -246,8 +247,6 @@ pub(crate) enum Decision {
 pub(crate) enum GiveUpReason {
     /// The status is never retried.
     NotRetryable,
-    /// The daily quota is spent.
-    DailyLimit,
     /// The attempts allowed are used up.
     AttemptsExhausted,
     /// `Retry-After` asked for longer than the policy allows.
@@ -261,38 +260,26 @@ enum Class {
     Never(GiveUpReason),
 }
 
-fn classify(failure: &Failure) -> Class {
-    match failure {
-        Failure::Connect | Failure::Timeout | Failure::BodyRead | Failure::Decode => Class::Retry {
+fn classify(fault: &Fault) -> Class {
+    match fault {
+        Fault::Connect | Fault::Timeout | Fault::BodyRead | Fault::Decode => Class::Retry {
             floor_locked: false,
         },
-        Failure::Status {
-            status: 429,
-            daily: true,
-            ..
-        } => Class::Never(GiveUpReason::DailyLimit),
-        Failure::Status { status: 423, .. } => Class::Retry { floor_locked: true },
-        Failure::Status {
+        Fault::Status { status: 423, .. } => Class::Retry { floor_locked: true },
+        Fault::Status {
             status: 408 | 429 | 477 | 500 | 502 | 503 | 504 | 521 | 523 | 524,
             ..
         } => Class::Retry {
             floor_locked: false,
         },
-        Failure::Status { .. } => Class::Never(GiveUpReason::NotRetryable),
+        Fault::Status { .. } => Class::Never(GiveUpReason::NotRetryable),
     }
 }
 
-/// Whether a status (with its daily flag) is ever retried; used by tests and the engine.
-#[cfg(test)]
-pub(crate) fn is_retryable_status(status: u16, daily: bool) -> bool {
-    matches!(
-        classify(&Failure::Status {
-            status,
-            daily,
-            retry_after: None
-        }),
-        Class::Retry { .. }
-    )
+/// Whether a fault is ever retried (the table in the module docs); the request loop asks
+/// [`RetryPolicy::decide`] only about these.
+pub(crate) fn is_retryable(fault: &Fault) -> bool {
+    matches!(classify(fault), Class::Retry { .. })
 }
 
 /// Reads `Retry-After` as seconds or as an HTTP date relative to `now`. A date in the past
@@ -345,10 +332,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn status(status: u16) -> Failure {
-        Failure::Status {
+    fn status(status: u16) -> Fault {
+        Fault::Status {
             status,
-            daily: false,
             retry_after: None,
         }
     }
@@ -370,19 +356,10 @@ mod tests {
         for s in [400, 401, 403, 404, 409, 422, 501] {
             assert_eq!(
                 p.decide(1, &status(s), 0.5),
-                Decision::GiveUp(GiveUpReason::NotRetryable),
+                RetryDecision::GiveUp(GiveUpReason::NotRetryable),
                 "{s}"
             );
         }
-        let daily = Failure::Status {
-            status: 429,
-            daily: true,
-            retry_after: Some(Duration::from_secs(1)),
-        };
-        assert_eq!(
-            p.decide(1, &daily, 0.5),
-            Decision::GiveUp(GiveUpReason::DailyLimit)
-        );
     }
 
     #[test]
@@ -392,20 +369,20 @@ mod tests {
             assert!(
                 matches!(
                     p.decide(1, &status(s), 0.5),
-                    Decision::Retry { cost: 5, .. }
+                    RetryDecision::Retry { cost: 5, .. }
                 ),
                 "{s}"
             );
         }
-        for f in [Failure::Connect, Failure::BodyRead, Failure::Decode] {
+        for f in [Fault::Connect, Fault::BodyRead, Fault::Decode] {
             assert!(matches!(
                 p.decide(1, &f, 0.5),
-                Decision::Retry { cost: 5, .. }
+                RetryDecision::Retry { cost: 5, .. }
             ));
         }
         assert!(matches!(
-            p.decide(1, &Failure::Timeout, 0.5),
-            Decision::Retry { cost: 10, .. }
+            p.decide(1, &Fault::Timeout, 0.5),
+            RetryDecision::Retry { cost: 10, .. }
         ));
     }
 
@@ -414,7 +391,7 @@ mod tests {
         let p = RetryPolicy::default();
         assert_eq!(
             p.decide(1, &status(423), 0.0),
-            Decision::Retry {
+            RetryDecision::Retry {
                 wait: Duration::from_secs(2),
                 cost: 5
             }
@@ -424,21 +401,20 @@ mod tests {
     #[test]
     fn retry_after_is_honoured_and_capped() {
         let p = RetryPolicy::default();
-        let with = |secs| Failure::Status {
+        let with = |secs| Fault::Status {
             status: 477,
-            daily: false,
             retry_after: Some(Duration::from_secs(secs)),
         };
         assert_eq!(
             p.decide(1, &with(7), 0.0),
-            Decision::Retry {
+            RetryDecision::Retry {
                 wait: Duration::from_secs(7),
                 cost: 5
             }
         );
         assert_eq!(
             p.decide(1, &with(86_400), 0.0),
-            Decision::GiveUp(GiveUpReason::RetryAfterTooLong(Duration::from_secs(86_400)))
+            RetryDecision::GiveUp(GiveUpReason::RetryAfterTooLong(Duration::from_secs(86_400)))
         );
     }
 
@@ -474,22 +450,18 @@ mod tests {
         assert_eq!(b.available(), 12);
     }
 
-    fn any_failure() -> impl Strategy<Value = Failure> {
+    fn any_failure() -> impl Strategy<Value = Fault> {
         prop_oneof![
-            (
-                100u16..600,
-                any::<bool>(),
-                proptest::option::of(0u64..200_000)
-            )
-                .prop_map(|(status, daily, ra)| Failure::Status {
+            (100u16..600, proptest::option::of(0u64..200_000)).prop_map(|(status, ra)| {
+                Fault::Status {
                     status,
-                    daily,
                     retry_after: ra.map(Duration::from_millis),
-                }),
-            Just(Failure::Connect),
-            Just(Failure::Timeout),
-            Just(Failure::BodyRead),
-            Just(Failure::Decode),
+                }
+            }),
+            Just(Fault::Connect),
+            Just(Fault::Timeout),
+            Just(Fault::BodyRead),
+            Just(Fault::Decode),
         ]
     }
 
@@ -512,7 +484,7 @@ mod tests {
         fn attempts_are_bounded(max in 1u32..10, failure in any_failure(), unit in 0.0f64..1.0) {
             let p = RetryPolicy::default().max_attempts(max);
             let mut attempt = 1;
-            while let Decision::Retry { .. } = p.decide(attempt, &failure, unit) {
+            while let RetryDecision::Retry { .. } = p.decide(attempt, &failure, unit) {
                 attempt += 1;
                 prop_assert!(attempt <= max);
             }
@@ -522,13 +494,12 @@ mod tests {
         #[test]
         fn non_retryable_never_retried(failure in any_failure(), attempt in 1u32..5, unit in 0.0f64..1.0) {
             let never = match &failure {
-                Failure::Status { status: 429, daily: true, .. } => true,
-                Failure::Status { status, .. } => [400, 401, 403, 404, 409, 422].contains(status)
-                    || !is_retryable_status(*status, false),
+                Fault::Status { status, .. } => [400, 401, 403, 404, 409, 422].contains(status)
+                    || !is_retryable(&failure),
                 _ => false,
             };
             if never {
-                let is_give_up = matches!(RetryPolicy::default().decide(attempt, &failure, unit), Decision::GiveUp(_));
+                let is_give_up = matches!(RetryPolicy::default().decide(attempt, &failure, unit), RetryDecision::GiveUp(_));
                 prop_assert!(is_give_up);
             }
         }
@@ -536,9 +507,9 @@ mod tests {
         #[test]
         fn waits_respect_retry_after_and_cap(failure in any_failure(), unit in 0.0f64..1.0) {
             let p = RetryPolicy::default();
-            if let Decision::Retry { wait, .. } = p.decide(1, &failure, unit) {
+            if let RetryDecision::Retry { wait, .. } = p.decide(1, &failure, unit) {
                 prop_assert!(wait <= DEFAULT_MAX_RETRY_AFTER.max(DEFAULT_MAX_DELAY).max(DEFAULT_LOCKED_DELAY));
-                if let Failure::Status { retry_after: Some(ra), .. } = failure {
+                if let Fault::Status { retry_after: Some(ra), .. } = failure {
                     prop_assert!(wait >= ra);
                 }
             }

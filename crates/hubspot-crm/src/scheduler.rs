@@ -20,9 +20,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use crate::input::UpsertInput;
-
-/// HubSpot's limit of inputs per request.
-pub const MAX_BATCH: usize = 100;
+use crate::plan::INPUTS_PER_REQUEST;
 
 /// The identity of a record for the duplicate rule: its id property (if any) and id, both
 /// lower-cased. Most inputs' are lower-case already, and then the key is the input's own
@@ -37,7 +35,7 @@ enum RecordKey {
 impl RecordKey {
     fn of(input: &UpsertInput) -> Self {
         let id = input.id();
-        let id_property = input.get_id_property();
+        let id_property = input.as_api().id_property.as_deref();
         if is_lowercase_ascii(id) && id_property.is_none_or(is_lowercase_ascii) {
             return RecordKey::AsIs;
         }
@@ -89,7 +87,7 @@ impl Entry {
     /// The lower-cased (id property, id).
     pub(crate) fn key(&self) -> (Option<&str>, &str) {
         match &self.key {
-            RecordKey::AsIs => (self.input.get_id_property(), self.input.id()),
+            RecordKey::AsIs => (self.input.as_api().id_property.as_deref(), self.input.id()),
             RecordKey::Lowered { split, text } => match split {
                 Some(at) => (text.get(..*at), text.get(*at..).unwrap_or_default()),
                 None => (None, text.as_str()),
@@ -136,7 +134,11 @@ impl Item {
     }
 
     pub(crate) fn trace_id(&self) -> &str {
-        self.input().get_trace_id().unwrap_or_default()
+        self.input()
+            .as_api()
+            .object_write_trace_id
+            .as_deref()
+            .unwrap_or_default()
     }
 }
 
@@ -146,7 +148,12 @@ struct ByTrace(Arc<Entry>);
 
 impl ByTrace {
     fn trace(&self) -> &str {
-        self.0.input.get_trace_id().unwrap_or_default()
+        self.0
+            .input
+            .as_api()
+            .object_write_trace_id
+            .as_deref()
+            .unwrap_or_default()
     }
 }
 
@@ -195,17 +202,17 @@ impl Scheduler {
         self.waiting.len()
     }
 
-    /// Which waiting inputs (by index, in order) could go out now, up to `MAX_BATCH`: pass it
+    /// Which waiting inputs (by index, in order) could go out now, up to `INPUTS_PER_REQUEST`: pass it
     /// to [`Scheduler::take`] unchanged, before the queue changes.
     pub(crate) fn plan(&self) -> Vec<usize> {
-        let mut taken = Vec::with_capacity(MAX_BATCH.min(self.waiting.len()));
+        let mut taken = Vec::with_capacity(INPUTS_PER_REQUEST.min(self.waiting.len()));
         let mut keys: FxHashSet<&Entry> =
             FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
         let mut traces: FxHashSet<&str> =
             FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
         let mut blocked: FxHashSet<&Entry> = FxHashSet::default();
         for (i, item) in self.waiting.iter().enumerate() {
-            if taken.len() == MAX_BATCH {
+            if taken.len() == INPUTS_PER_REQUEST {
                 break;
             }
             let key: &Entry = &item.entry;

@@ -32,7 +32,7 @@
 //!     interests: vec!["analytics", "engines"],
 //! };
 //! let input = UpsertInput::new("ada@example.com").id_property("email").properties_from(&ada)?;
-//! let props = input.get_properties();
+//! let props = &input.as_api().properties;
 //! assert_eq!(props.get("firstname").map(String::as_str), Some("Ada"));
 //! assert_eq!(props.get("date_of_birth").map(String::as_str), Some("1815-12-10"));
 //! assert_eq!(props.get("lifecyclestage").map(String::as_str), Some("customer"));

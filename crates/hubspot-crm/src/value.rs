@@ -1,49 +1,4 @@
-//! Typed property values: [`ToPropertyValue`] turns Rust values into the text HubSpot expects
-//! on the wire, where every property value is a string.
-//!
-//! | Rust value | sent as | HubSpot property type |
-//! |---|---|---|
-//! | `&str`, `String`, `Cow<str>`, `char` (and `Box`, `Rc`, `Arc` of any of these types) | the text as is | `string`, `phone_number`, `enumeration` |
-//! | integers (`i8` … `u128`, `isize`, `usize`) | decimal digits | `number` |
-//! | `f32`, `f64` | decimal digits, never an exponent; `NaN` and infinities are refused | `number` |
-//! | `bool` | `true` / `false` | `bool` |
-//! | [`chrono::NaiveDate`] | `YYYY-MM-DD` | `date` |
-//! | [`chrono::DateTime<Utc>`](chrono::DateTime) | epoch milliseconds | `datetime` |
-//! | slices, arrays, `Vec`s | the values joined with `;` | `enumeration` with multiple values (checkboxes) |
-//! | `Option<T>` | `None` leaves the property out (the record keeps its value) | any |
-//! | [`Clear`] | `""`, which clears the property in HubSpot | any |
-//!
-//! A value that cannot be written (a `NaN`, a list item holding the `;` separator) does not
-//! panic: the input keeps the problem and its bulk run ends it
-//! [`Failed`](crate::OutcomeKind::Failed) with category
-//! [`PROPERTY_CHECK`](crate::property_schema::PROPERTY_CHECK) before anything is sent.
-//!
-//! ```
-//! use chrono::{NaiveDate, TimeZone, Utc};
-//! use hubspot_crm::{Clear, UpsertInput};
-//!
-//! let input = UpsertInput::new("ada@example.com")
-//!     .id_property("email")
-//!     .property("firstname", "Ada")                                   // text
-//!     .property("numemployees", 120)                                  // integer
-//!     .property("annualrevenue", 1_250_000.5)                         // float, no exponent
-//!     .property("hs_is_unworked", false)                              // bool
-//!     .property("date_of_birth", NaiveDate::from_ymd_opt(1815, 12, 10).unwrap())
-//!     .property("last_seen", Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap())
-//!     .property("interests", ["analytics", "engines"])                // multiple values
-//!     .property("nickname", None::<&str>)                             // left out
-//!     .property("jobtitle", Clear);                                   // cleared
-//! let props = input.get_properties();
-//! assert_eq!(props.get("numemployees").map(String::as_str), Some("120"));
-//! assert_eq!(props.get("annualrevenue").map(String::as_str), Some("1250000.5"));
-//! assert_eq!(props.get("hs_is_unworked").map(String::as_str), Some("false"));
-//! assert_eq!(props.get("date_of_birth").map(String::as_str), Some("1815-12-10"));
-//! assert_eq!(props.get("last_seen").map(String::as_str), Some("1772359200000"));
-//! assert_eq!(props.get("interests").map(String::as_str), Some("analytics;engines"));
-//! assert_eq!(props.get("nickname"), None);
-//! assert_eq!(props.get("jobtitle").map(String::as_str), Some(""));
-//! assert!(input.value_problems().is_empty());
-//! ```
+//! [`ToPropertyValue`] and [`PropertyValue`]: typed property values as the text HubSpot expects.
 
 use std::borrow::Cow;
 use std::fmt::{self, Display};
@@ -51,7 +6,7 @@ use std::fmt::{self, Display};
 use chrono::{DateTime, NaiveDate, Utc};
 
 /// The separator HubSpot uses between the values of a multiple-value property.
-pub const MULTI_VALUE_SEPARATOR: char = ';';
+pub(crate) const MULTI_VALUE_SEPARATOR: char = ';';
 
 /// What a Rust value writes into one property.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,16 +33,16 @@ impl PropertyValue {
 /// ```
 /// use hubspot_crm::{Clear, UpsertInput};
 /// let input = UpsertInput::new("ada@example.com").property("phone", Clear);
-/// assert_eq!(input.get_properties().get("phone").map(String::as_str), Some(""));
+/// assert_eq!(input.as_api().properties.get("phone").map(String::as_str), Some(""));
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Clear;
 
-/// A value that can be written into a HubSpot property. See the [module](self) for the
-/// implementations and what each sends.
+/// A value that can be written into a HubSpot property: the implementations and what each
+/// sends are below.
 ///
 /// ```
-/// use hubspot_crm::value::{PropertyValue, ToPropertyValue};
+/// use hubspot_crm::{PropertyValue, ToPropertyValue};
 /// assert_eq!(42u8.to_property_value(), PropertyValue::Text("42".into()));
 /// assert_eq!(0.1f64.to_property_value(), PropertyValue::Text("0.1".into()));
 /// assert_eq!(1e21f64.to_property_value(), PropertyValue::Text("1000000000000000000000".into()));
@@ -95,6 +50,53 @@ pub struct Clear;
 /// assert_eq!(Some(true).to_property_value(), PropertyValue::Text("true".into()));
 /// assert_eq!(None::<bool>.to_property_value(), PropertyValue::Absent);
 /// assert_eq!(vec!["a", "b"].to_property_value(), PropertyValue::Text("a;b".into()));
+/// ```
+///
+/// Typed property values: [`ToPropertyValue`] turns Rust values into the text HubSpot expects
+/// on the wire, where every property value is a string.
+///
+/// | Rust value | sent as | HubSpot property type |
+/// |---|---|---|
+/// | `&str`, `String`, `Cow<str>`, `char` (and `Box`, `Rc`, `Arc` of any of these types) | the text as is | `string`, `phone_number`, `enumeration` |
+/// | integers (`i8` … `u128`, `isize`, `usize`) | decimal digits | `number` |
+/// | `f32`, `f64` | decimal digits, never an exponent; `NaN` and infinities are refused | `number` |
+/// | `bool` | `true` / `false` | `bool` |
+/// | [`chrono::NaiveDate`] | `YYYY-MM-DD` | `date` |
+/// | [`chrono::DateTime<Utc>`](chrono::DateTime) | epoch milliseconds | `datetime` |
+/// | slices, arrays, `Vec`s | the values joined with `;` | `enumeration` with multiple values (checkboxes) |
+/// | `Option<T>` | `None` leaves the property out (the record keeps its value) | any |
+/// | [`Clear`] | `""`, which clears the property in HubSpot | any |
+///
+/// A value that cannot be written (a `NaN`, a list item holding the `;` separator) does not
+/// panic: the input keeps the problem and its bulk run ends it
+/// [`Failed`](crate::OutcomeKind::Failed) with category
+/// [`FailureCause::PropertyCheck`](crate::FailureCause::PropertyCheck) before anything is sent.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use hubspot_crm::{Clear, UpsertInput};
+///
+/// let input = UpsertInput::new("ada@example.com")
+///     .id_property("email")
+///     .property("firstname", "Ada")                                   // text
+///     .property("numemployees", 120)                                  // integer
+///     .property("annualrevenue", 1_250_000.5)                         // float, no exponent
+///     .property("hs_is_unworked", false)                              // bool
+///     .property("date_of_birth", NaiveDate::from_ymd_opt(1815, 12, 10).unwrap())
+///     .property("last_seen", Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap())
+///     .property("interests", ["analytics", "engines"])                // multiple values
+///     .property("nickname", None::<&str>)                             // left out
+///     .property("jobtitle", Clear);                                   // cleared
+/// let props = &input.as_api().properties;
+/// assert_eq!(props.get("numemployees").map(String::as_str), Some("120"));
+/// assert_eq!(props.get("annualrevenue").map(String::as_str), Some("1250000.5"));
+/// assert_eq!(props.get("hs_is_unworked").map(String::as_str), Some("false"));
+/// assert_eq!(props.get("date_of_birth").map(String::as_str), Some("1815-12-10"));
+/// assert_eq!(props.get("last_seen").map(String::as_str), Some("1772359200000"));
+/// assert_eq!(props.get("interests").map(String::as_str), Some("analytics;engines"));
+/// assert_eq!(props.get("nickname"), None);
+/// assert_eq!(props.get("jobtitle").map(String::as_str), Some(""));
+/// assert!(input.value_problems().is_empty());
 /// ```
 pub trait ToPropertyValue {
     /// The text to send, or why there is none.

@@ -26,10 +26,10 @@ use crate::api_version::{ApiResult, ApiVersion, WireInput};
 use crate::object_type::ObjectType;
 
 /// Default connect timeout: 10 s is generous for a TLS handshake to HubSpot.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default whole-request timeout (sending, waiting, reading the body): 30 s. A batch of 100
 /// upserts normally takes a few seconds; HubSpot's own gateway gives up at 100 s (524).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the bulk engine sends with: the shared `reqwest::Client` (timeouts, no redirects,
 /// connection pool), the base URL, and the optional seam below the generated code.
@@ -69,12 +69,12 @@ pub(crate) enum Reply<V: ApiVersion> {
         error: Option<V::RequestError>,
     },
     /// No complete response.
-    Failed(SendError),
+    NoResponse(NoResponse),
 }
 
 /// Why no complete response arrived.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum SendError {
+pub(crate) enum NoResponse {
     /// The connection failed before a response (refused, reset, TLS), or the request could
     /// not be built.
     Connect(String),
@@ -82,6 +82,24 @@ pub(crate) enum SendError {
     Timeout,
     /// The status and headers arrived but the body broke off.
     BodyRead { status: u16, message: String },
+}
+
+impl<V: ApiVersion> Reply<V> {
+    /// The status and headers, when a response arrived.
+    pub(crate) fn head(&self) -> Option<(u16, &HeaderMap)> {
+        match self {
+            Reply::Success {
+                status, headers, ..
+            }
+            | Reply::Undecodable {
+                status, headers, ..
+            }
+            | Reply::Refused {
+                status, headers, ..
+            } => Some((*status, headers)),
+            Reply::NoResponse(_) => None,
+        }
+    }
 }
 
 impl Wire {
@@ -141,24 +159,24 @@ fn sort<V: ApiVersion>(result: ApiResult<V>, head: Option<ResponseHead>) -> Repl
                 headers,
                 error: None,
             },
-            None => Reply::Failed(SendError::Connect(format!(
+            None => Reply::NoResponse(NoResponse::Connect(format!(
                 "a response body did not decode, and its status was not recorded: {e}"
             ))),
         },
-        Err(E::ResponseBodyError(e)) if e.is_timeout() => Reply::Failed(SendError::Timeout),
-        Err(E::ResponseBodyError(e)) => Reply::Failed(SendError::BodyRead {
+        Err(E::ResponseBodyError(e)) if e.is_timeout() => Reply::NoResponse(NoResponse::Timeout),
+        Err(E::ResponseBodyError(e)) => Reply::NoResponse(NoResponse::BodyRead {
             status: head.map_or(0, |h| h.status.as_u16()),
             message: error_chain(&e),
         }),
-        Err(E::CommunicationError(e)) if e.is_timeout() => Reply::Failed(SendError::Timeout),
-        Err(E::CommunicationError(e)) => Reply::Failed(SendError::Connect(error_chain(&e))),
+        Err(E::CommunicationError(e)) if e.is_timeout() => Reply::NoResponse(NoResponse::Timeout),
+        Err(E::CommunicationError(e)) => Reply::NoResponse(NoResponse::Connect(error_chain(&e))),
         Err(E::UnexpectedResponse(response)) => Reply::Refused {
             status: response.status().as_u16(),
             headers: response.headers().clone(),
             error: None,
         },
         Err(other @ (E::InvalidRequest(_) | E::InvalidUpgrade(_) | E::Custom(_))) => {
-            Reply::Failed(SendError::Connect(format!(
+            Reply::NoResponse(NoResponse::Connect(format!(
                 "the request could not be sent: {}",
                 other.into_untyped()
             )))

@@ -66,7 +66,7 @@ fn digest<V: ApiVersion>(outcomes: &[RecordOutcome<V>]) -> Vec<String> {
         .map(|o| match &o.kind {
             OutcomeKind::Created { record, .. } => format!("created new={}", record.is_new()),
             OutcomeKind::Updated { record, .. } => format!("updated new={}", record.is_new()),
-            OutcomeKind::Failed { category, .. } => format!("failed {category}"),
+            OutcomeKind::Failed { cause, .. } => format!("failed {cause}"),
             OutcomeKind::Unchanged { .. } => "unchanged".to_string(),
             OutcomeKind::NotAttempted { reason } => format!("not attempted {reason}"),
         })

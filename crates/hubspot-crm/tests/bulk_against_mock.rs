@@ -59,7 +59,7 @@ fn expected_state(
     for (input, outcome) in inputs.iter().zip(outcomes) {
         if outcome.kind.is_success() {
             let record = state.entry(input.id().to_lowercase()).or_default();
-            for (k, v) in input.get_properties() {
+            for (k, v) in &input.as_api().properties {
                 record.insert(k.to_string(), v.to_string());
             }
         }
@@ -169,7 +169,7 @@ async fn ten_thousand_records_with_duplicates_bad_records_and_every_fault() {
 
     for &i in bad_207.iter().chain(&bad_400) {
         assert!(
-            matches!(&outcomes[i].kind, OutcomeKind::Failed { category, .. } if category == "VALIDATION_ERROR"),
+            matches!(&outcomes[i].kind, OutcomeKind::Failed { cause, .. } if cause.code() == "VALIDATION_ERROR"),
             "input {i}: {:?}",
             outcomes[i].kind
         );
@@ -346,12 +346,12 @@ async fn a_non_unique_id_property_shared_by_the_batch_fails_it_without_bisection
     for outcome in &outcomes {
         match &outcome.kind {
             OutcomeKind::Failed {
-                category,
+                cause,
                 message,
                 retried,
                 ..
             } => {
-                assert_eq!(category, "VALIDATION_ERROR");
+                assert_eq!(cause.code(), "VALIDATION_ERROR");
                 assert!(
                     message.starts_with("Unable to perform update/upsert by non-unique"),
                     "{message}"
@@ -420,14 +420,14 @@ async fn outcomes_carry_hubspots_results_and_errors_whole() {
     );
 
     let OutcomeKind::Failed {
-        category,
+        cause,
         error: Some(error),
         ..
     } = &first[1].kind
     else {
         panic!("input 1 ended {:?}", first[1].kind);
     };
-    assert_eq!(category, "VALIDATION_ERROR");
+    assert_eq!(cause.code(), "VALIDATION_ERROR");
     assert!(
         matches!(**error, hubspot_crm::HubSpotError::Input(_)),
         "{error:?}"

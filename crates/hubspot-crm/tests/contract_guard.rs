@@ -216,7 +216,7 @@ where
     );
 
     let OutcomeKind::Failed {
-        category,
+        cause,
         message,
         error: Some(error),
         ..
@@ -235,7 +235,7 @@ where
         body["errors"][0],
         "the outcome holds HubSpot's whole error"
     );
-    assert_eq!(Some(category.as_str()), error.category());
+    assert_eq!(cause.hubspot_category(), error.category());
     assert_eq!(Some(message.as_str()), error.message());
     assert_eq!(
         error.sub_category(),

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use hubspot_crm::property_schema::Normalization;
+use hubspot_crm::property_schema::{Normalization, PropertySchema};
 use hubspot_crm::{
-    AccessToken, Clear, Client, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, RateLimit,
-    UpsertInput,
+    AccessToken, Clear, Client, FailureCause, ObjectType, OutcomeKind, RateLimit, UpsertInput,
 };
 use hubspot_crm_mock::MockServer;
 
@@ -91,13 +90,13 @@ async fn refused_inputs_cost_no_request_and_labels_are_sent_as_values() {
         .enumerate()
         .filter_map(|(i, o)| match &o.kind {
             OutcomeKind::Failed {
-                category,
+                cause,
                 message,
                 retried,
                 correlation_id,
                 error,
             } => {
-                assert_eq!(category, PROPERTY_CHECK);
+                assert_eq!(cause, &FailureCause::PropertyCheck);
                 assert!(!retried);
                 assert!(correlation_id.is_none());
                 // Refused before sending: HubSpot sent no error.
@@ -148,10 +147,8 @@ async fn without_a_schema_the_mock_judges_and_a_per_run_schema_refuses_first() {
         .await;
     assert_eq!(summary.requests, 1);
     match &outcomes[0].kind {
-        OutcomeKind::Failed {
-            category, message, ..
-        } => {
-            assert_eq!(category, "VALIDATION_ERROR");
+        OutcomeKind::Failed { cause, message, .. } => {
+            assert_eq!(cause.code(), "VALIDATION_ERROR");
             assert!(message.contains("INVALID_OPTION"), "{message}");
         }
         other => panic!("expected a failure, got {other:?}"),
@@ -180,7 +177,10 @@ async fn without_a_schema_the_mock_judges_and_a_per_run_schema_refuses_first() {
     assert_eq!(mock.counters().requests, before);
     assert!(matches!(
         &outcomes[0].kind,
-        OutcomeKind::Failed { category, .. } if category == PROPERTY_CHECK
+        OutcomeKind::Failed {
+            cause: FailureCause::PropertyCheck,
+            ..
+        }
     ));
     mock.shutdown().await;
 }

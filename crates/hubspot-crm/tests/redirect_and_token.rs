@@ -43,7 +43,7 @@ async fn a_redirect_to_another_host_is_not_followed() {
         .collect_all()
         .await;
     assert!(
-        matches!(&outcomes[0].kind, OutcomeKind::Failed { category, retried: false, .. } if category == "HTTP_307"),
+        matches!(&outcomes[0].kind, OutcomeKind::Failed { cause, retried: false, .. } if cause.code() == "HTTP_307"),
         "{:?}",
         outcomes[0].kind
     );

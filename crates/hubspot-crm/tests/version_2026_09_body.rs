@@ -115,14 +115,14 @@ async fn errors_in_a_200_body_fail_their_own_inputs_only() {
             }
             (
                 OutcomeKind::Failed {
-                    category,
+                    cause,
                     message,
                     retried,
                     ..
                 },
                 true,
             ) => {
-                assert_eq!(category, "VALIDATION_ERROR");
+                assert_eq!(cause.code(), "VALIDATION_ERROR");
                 assert_eq!(
                     message,
                     &format!("Property values were not valid for {}", outcome.id)

@@ -16,11 +16,11 @@ pub const COMPARED: [&str; 3] = ["firstname", "lastname", "city"];
 pub fn expected<V: ApiVersion>(inputs: &[UpsertInput], outcomes: &[RecordOutcome<V>]) -> State {
     let mut state = State::new();
     for (input, outcome) in inputs.iter().zip(outcomes) {
-        if !outcome.kind.is_success() || input.get_id_property() != Some("email") {
+        if !outcome.kind.is_success() || input.as_api().id_property.as_deref() != Some("email") {
             continue;
         }
         let record = state.entry(input.id().to_lowercase()).or_default();
-        for (k, v) in input.get_properties() {
+        for (k, v) in &input.as_api().properties {
             if COMPARED.contains(&k.as_str()) {
                 record.insert(k.to_string(), v.to_string());
             }

@@ -15,9 +15,8 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use hubspot_crm::{
-    AccessToken, Client, ObjectType, OutcomeKind, PropertySchema, RetryPolicy, UpsertInput,
-};
+use hubspot_crm::property_schema::PropertySchema;
+use hubspot_crm::{AccessToken, Client, ObjectType, OutcomeKind, RetryPolicy, UpsertInput};
 use hubspot_crm_mock::MockServer;
 use hubspot_reliability::{cli, doc};
 
@@ -288,12 +287,9 @@ async fn client_run_checked(
     let failures: Vec<String> = outcomes
         .iter()
         .filter_map(|o| match &o.kind {
-            OutcomeKind::Failed {
-                category, message, ..
-            } => Some(format!(
-                "input {}: Failed {category}: {message}",
-                o.position
-            )),
+            OutcomeKind::Failed { cause, message, .. } => {
+                Some(format!("input {}: Failed {cause}: {message}", o.position))
+            }
             OutcomeKind::NotAttempted { reason } => {
                 Some(format!("input {}: NotAttempted: {reason}", o.position))
             }

@@ -62,7 +62,7 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].position, CONFLICTING as u64);
     let OutcomeKind::Failed {
-        category,
+        cause,
         message,
         correlation_id,
         retried,
@@ -71,7 +71,7 @@ async fn one_conflicting_contact_in_250_fails_alone_in_a_bounded_number_of_reque
     else {
         unreachable!("filtered on Failed");
     };
-    assert_eq!(category, "CONFLICT");
+    assert_eq!(cause.code(), "CONFLICT");
     assert_eq!(
         message,
         &format!("Contact already exists. Existing ID: {FIRST_RECORD_ID}")

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use hubspot_crm::{
-    AccessToken, ApiVersion, Client, Error, NotAttemptedReason, ObjectType, OutcomeKind, RateLimit,
-    RecordOutcome, RetryPolicy, TokenProvider, V2026_03, V2026_09,
+    AccessToken, ApiVersion, Client, Error, FailureCause, NotAttemptedReason, ObjectType,
+    OutcomeKind, RateLimit, RecordOutcome, RetryPolicy, TokenProvider, V2026_03, V2026_09,
 };
 use hubspot_crm_mock::{Fault, FaultPlan, MockServer};
 use hubspot_reliability::audit::{Audit, audit};
@@ -431,12 +431,12 @@ async fn run_class<V: ApiVersion>(c: &Class) -> Result<Figures, Vec<String>> {
             Kind::Valid | Kind::Duplicate => None,
         };
         match (&o.kind, expected_failure.is_some()) {
-            (OutcomeKind::Failed { category, .. }, true)
-                if Some(category.as_str()) == expected_failure => {}
+            (OutcomeKind::Failed { cause, .. }, true)
+                if Some(cause.code().as_ref()) == expected_failure => {}
             (OutcomeKind::NotAttempted { reason }, _)
                 if c.daily && *reason == NotAttemptedReason::DailyLimitReached => {}
-            (OutcomeKind::Failed { category, .. }, false)
-                if c.daily && category == "DAILY_LIMIT" => {}
+            (OutcomeKind::Failed { cause, .. }, false)
+                if c.daily && *cause == FailureCause::DailyLimit => {}
             (k, false) if k.is_success() => {}
             (k, _) => {
                 problems.push(format!("input {} ({kind:?}) ended {k:?}", o.position));

@@ -219,10 +219,14 @@ proptest! {
                     Answer::Missing => {}
                 }
             }
+            let code;
             let got = match &o.kind {
                 OutcomeKind::Created { .. } => "created",
                 OutcomeKind::Updated { .. } => "updated",
-                OutcomeKind::Failed { category, .. } => category.as_str(),
+                OutcomeKind::Failed { cause, .. } => {
+                    code = cause.code();
+                    code.as_ref()
+                }
                 OutcomeKind::NotAttempted { .. } => "not attempted",
                 OutcomeKind::Unchanged { .. } => "unchanged",
             };
@@ -389,7 +393,7 @@ proptest! {
     /// value rules accept. The two are written separately; this is where they must agree.
     #[test]
     fn what_the_client_checker_accepts_the_mock_accepts((name, value) in property_and_value()) {
-        let client_side = hubspot_crm::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
+        let client_side = hubspot_crm::property_schema::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
         let mock_side = hubspot_crm_mock::PropertyDefinitions::from_json(CONTACTS_PROPERTIES).expect("mock reads");
         if let Ok(checked) = client_side.check_value(name, &value) {
             let judged = mock_side.judge(name, &checked.value);
@@ -412,7 +416,7 @@ proptest! {
     fn a_checked_run_never_meets_a_value_error_at_the_mock(
         cases in proptest::collection::vec(proptest::collection::vec(property_and_value(), 1..4), 1..60)
     ) {
-        let schema = hubspot_crm::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
+        let schema = hubspot_crm::property_schema::PropertySchema::from_json(CONTACTS_PROPERTIES).expect("client reads");
         let inputs: Vec<UpsertInput> = cases
             .iter()
             .enumerate()
@@ -440,8 +444,8 @@ proptest! {
         prop_assert_eq!(received, sent);
         for (outcome, refused) in outcomes.iter().zip(&refused_by_client) {
             match &outcome.kind {
-                OutcomeKind::Failed { category, .. } if *refused => {
-                    prop_assert_eq!(category.as_str(), hubspot_crm::PROPERTY_CHECK);
+                OutcomeKind::Failed { cause, .. } if *refused => {
+                    prop_assert_eq!(cause, &hubspot_crm::FailureCause::PropertyCheck);
                 }
                 kind => prop_assert!(kind.is_success() && !refused, "input {}: {:?}", outcome.position, kind),
             }

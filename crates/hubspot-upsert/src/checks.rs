@@ -5,20 +5,35 @@ use std::collections::HashSet;
 
 use crate::input::{InputError, InputRecord};
 
-/// Report category of a record without an id.
-pub const MISSING_ID: &str = "MISSING_ID";
-/// Report category of a record with a property outside `--properties`.
-pub const UNKNOWN_PROPERTY: &str = "UNKNOWN_PROPERTY";
-/// Report category of a row the input's parser could not read as a record (a CSV row with
-/// the wrong number of fields, an NDJSON line that is not a JSON object, invalid UTF-8, a line
-/// over the length limit, a Parquet value with no text).
-pub const MALFORMED_ROW: &str = "MALFORMED_ROW";
+/// What the checks found wrong with a record, so that it is never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowProblem {
+    /// The record has no id. Report category `MISSING_ID`.
+    MissingId,
+    /// The record has a property outside `--properties`. Report category `UNKNOWN_PROPERTY`.
+    UnknownProperty,
+    /// The input's parser could not read the row as a record (a CSV row with the wrong number
+    /// of fields, an NDJSON line that is not a JSON object, invalid UTF-8, a line over the
+    /// length limit, a Parquet value with no text). Report category `MALFORMED_ROW`.
+    MalformedRow,
+}
+
+impl RowProblem {
+    /// The report's category for the problem.
+    pub fn code(self) -> &'static str {
+        match self {
+            RowProblem::MissingId => "MISSING_ID",
+            RowProblem::UnknownProperty => "UNKNOWN_PROPERTY",
+            RowProblem::MalformedRow => "MALFORMED_ROW",
+        }
+    }
+}
 
 /// Why a record is not sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
-    /// A short category for the report.
-    pub category: &'static str,
+    /// What is wrong, for the report's category.
+    pub problem: RowProblem,
     /// What is wrong, for people.
     pub message: String,
 }
@@ -54,13 +69,13 @@ impl RecordChecks {
     pub fn check(&self, record: &InputRecord) -> Result<(), Refusal> {
         if record.id.is_none() {
             return Err(Refusal {
-                category: MISSING_ID,
+                problem: RowProblem::MissingId,
                 message: format!("no value for the id `{}`", self.id_column),
             });
         }
         if let Some(name) = self.unknown_property(record) {
             return Err(Refusal {
-                category: UNKNOWN_PROPERTY,
+                problem: RowProblem::UnknownProperty,
                 message: format!("property `{name}` is not in --properties"),
             });
         }
@@ -82,7 +97,7 @@ pub fn malformed_row(err: InputError) -> Result<(InputRecord, Refusal), InputErr
             properties: Vec::new(),
         },
         Refusal {
-            category: MALFORMED_ROW,
+            problem: RowProblem::MalformedRow,
             message: err.problem.to_string(),
         },
     ))
@@ -124,7 +139,7 @@ mod tests {
         let refusal = checks
             .check(&record(None, &["firstname"]))
             .expect_err("no id");
-        assert_eq!(refusal.category, MISSING_ID);
+        assert_eq!(refusal.problem, RowProblem::MissingId);
         assert_eq!(refusal.message, "no value for the id `email`");
         assert!(checks.check(&record(Some("a@x.io"), &["anything"])).is_ok());
     }
@@ -141,7 +156,7 @@ mod tests {
         let refusal = checks
             .check(&record(Some("a"), &["firstname", "shoe_size"]))
             .expect_err("unknown");
-        assert_eq!(refusal.category, UNKNOWN_PROPERTY);
+        assert_eq!(refusal.problem, RowProblem::UnknownProperty);
         assert!(refusal.message.contains("`shoe_size`"));
     }
 
@@ -159,7 +174,7 @@ mod tests {
         );
         let (record, refusal) = malformed_row(row).expect("a row's error");
         assert_eq!((record.index, record.line, record.id), (7, 9, None));
-        assert_eq!(refusal.category, MALFORMED_ROW);
+        assert_eq!(refusal.problem, RowProblem::MalformedRow);
         assert_eq!(refusal.message, "the row has 3 fields but the header has 2");
         let fatal = InputError::new("a.csv", Some(1), InputProblem::NoRecords);
         assert!(malformed_row(fatal).is_err());

@@ -1,12 +1,11 @@
 //! Where requests go and with which token: HubSpot with the token from the environment, or the
 //! embedded mock started in this process (`--mock`).
 
-use hubspot_crm::{AccessToken, ApiVersion, Client, Plan, RateLimit, RetryPolicy};
+use hubspot_crm::{AccessToken, ApiVersion, Client, RateLimit, RetryPolicy};
 use hubspot_crm_mock::{MockServer, PropertyDefinitions};
 
-use crate::cli::{PlanArg, RunArgs};
+use crate::cli::RunArgs;
 use crate::error::FatalError;
-use crate::plan::RATE_WINDOW;
 
 /// The token handed to the embedded mock, which accepts any well-formed token.
 const MOCK_TOKEN: &str = "mock-token";
@@ -17,19 +16,6 @@ pub struct Connection<V: ApiVersion> {
     pub client: Client<V>,
     /// The embedded mock, kept alive for the run and shut down after it.
     pub mock: Option<MockServer>,
-}
-
-impl From<PlanArg> for Plan {
-    fn from(plan: PlanArg) -> Plan {
-        match plan {
-            PlanArg::Free => Plan::Free,
-            PlanArg::Starter => Plan::Starter,
-            PlanArg::Professional => Plan::Professional,
-            PlanArg::Enterprise => Plan::Enterprise,
-            PlanArg::ApiAddOn => Plan::ApiLimitIncrease,
-            PlanArg::PublicApp => Plan::PublicApp,
-        }
-    }
 }
 
 /// Reads the access token from the environment variable `name`. Its value is never logged.
@@ -45,8 +31,9 @@ pub fn token_from_env(name: &str) -> Result<AccessToken, FatalError> {
 /// Starts the mock if asked, reads the token otherwise, and builds the client.
 pub async fn connect<V: ApiVersion>(args: &RunArgs) -> Result<Connection<V>, FatalError> {
     let (base_url, token, mock) = if args.mock {
-        let per_window = u32::try_from(args.plan.requests_per_window()).unwrap_or(u32::MAX);
-        let mut builder = MockServer::builder().rate_limit(per_window, RATE_WINDOW);
+        let limits = args.plan.limits();
+        let mut builder =
+            MockServer::builder().rate_limit(limits.requests_per_window, limits.window);
         if let (Some(path), Some(object_type)) = (&args.property_schema, &args.object_type) {
             // The mock reads the same file with its own parser and judges values by it.
             let definitions = PropertyDefinitions::from_file(path)
@@ -87,24 +74,6 @@ pub async fn connect<V: ApiVersion>(args: &RunArgs) -> Result<Connection<V>, Fat
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn plans_carry_the_same_quota_as_the_client() {
-        for plan in [
-            PlanArg::Free,
-            PlanArg::Starter,
-            PlanArg::Professional,
-            PlanArg::Enterprise,
-            PlanArg::ApiAddOn,
-            PlanArg::PublicApp,
-        ] {
-            assert_eq!(
-                u64::from(Plan::from(plan).requests_per_interval()),
-                plan.requests_per_window(),
-                "{plan:?}"
-            );
-        }
-    }
 
     #[test]
     fn a_missing_or_blank_token_names_the_variable_and_not_a_value() {

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use hubspot_crm::PropertySchema;
+use hubspot_crm::property_schema::PropertySchema;
 use hubspot_crm::property_schema::Rule;
 
-use crate::checks::{MISSING_ID, RecordChecks, looks_like_email, malformed_row};
+use crate::checks::{RecordChecks, RowProblem, looks_like_email, malformed_row};
 use crate::cli::PlanArg;
 use crate::input::{InputError, InputProblem, InputRecord};
-use crate::plan::{Cost, HumanDuration, MAX_INPUTS_PER_REQUEST, cost};
+use crate::plan::{Cost, HumanDuration, cost};
 use crate::state::StatePreview;
 
 /// How many example lines each finding lists.
@@ -163,7 +163,7 @@ pub fn dry_run(
         };
         total += 1;
         if let Err(refusal) = checks.check(&record) {
-            let finding = if refusal.category == MISSING_ID {
+            let finding = if refusal.problem == RowProblem::MissingId {
                 &mut missing_ids
             } else {
                 &mut unknown_properties
@@ -280,9 +280,10 @@ impl fmt::Display for DryRunReport {
         writeln!(
             f,
             "  requests:            {} (up to {} records each)",
-            self.cost.requests, MAX_INPUTS_PER_REQUEST
+            self.cost.requests,
+            self.plan.limits().inputs_per_request
         )?;
-        let per_window = self.plan.requests_per_window();
+        let per_window = u64::from(self.plan.limits().requests_per_window);
         if self.cost.requests <= per_window {
             write!(
                 f,

@@ -18,7 +18,7 @@ pub enum FatalError {
     Journal(#[from] JournalError),
     /// The --state file cannot be used.
     #[error(transparent)]
-    State(#[from] hubspot_crm::SyncStateError),
+    State(#[from] hubspot_crm::sync_state::SyncStateError),
     /// No access token in the environment.
     #[error(
         "no access token: set the environment variable {env} to a HubSpot private app or OAuth access token \

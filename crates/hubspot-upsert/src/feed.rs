@@ -255,7 +255,7 @@ mod tests {
         match malformed {
             FeedEvent::Refused { record, refusal } => {
                 assert_eq!((record.index, record.line), (3, 5));
-                assert_eq!(refusal.category, crate::checks::MALFORMED_ROW);
+                assert_eq!(refusal.problem, crate::checks::RowProblem::MalformedRow);
                 assert_eq!(refusal.message, "the row has 1 fields but the header has 2");
             }
             other => panic!("expected the malformed row, got {other:?}"),

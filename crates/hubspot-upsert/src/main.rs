@@ -124,11 +124,11 @@ fn print_for(command: Command) -> Result<Exit, FatalError> {
 /// The `--property-schema` file, read; a file that cannot be used stops the run.
 pub(crate) fn load_property_schema(
     args: &RunArgs,
-) -> Result<Option<hubspot_crm::PropertySchema>, FatalError> {
+) -> Result<Option<hubspot_crm::property_schema::PropertySchema>, FatalError> {
     args.property_schema
         .as_ref()
         .map(|path| {
-            hubspot_crm::PropertySchema::from_file(path)
+            hubspot_crm::property_schema::PropertySchema::from_file(path)
                 .map_err(|e| FatalError::Usage(format!("--property-schema: {e}")))
         })
         .transpose()

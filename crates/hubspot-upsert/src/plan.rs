@@ -3,36 +3,27 @@
 use std::fmt;
 use std::time::Duration;
 
-use hubspot_crm::{Plan, RateLimit};
+use hubspot_crm::{Plan, PlanLimits, RateLimit};
 
 use crate::cli::PlanArg;
 
-/// Most inputs HubSpot accepts in one batch upsert request.
-pub const MAX_INPUTS_PER_REQUEST: u64 = 100;
-
-/// HubSpot's rolling rate-limit window.
-pub const RATE_WINDOW: Duration = Duration::from_secs(10);
-
-impl PlanArg {
-    /// Requests allowed in any rolling 10 seconds.
-    pub fn requests_per_window(self) -> u64 {
-        match self {
-            PlanArg::Free | PlanArg::Starter => 100,
-            PlanArg::Professional | PlanArg::Enterprise => 190,
-            PlanArg::ApiAddOn => 250,
-            PlanArg::PublicApp => 110,
+impl From<PlanArg> for Plan {
+    fn from(plan: PlanArg) -> Plan {
+        match plan {
+            PlanArg::Free => Plan::Free,
+            PlanArg::Starter => Plan::Starter,
+            PlanArg::Professional => Plan::Professional,
+            PlanArg::Enterprise => Plan::Enterprise,
+            PlanArg::ApiAddOn => Plan::ApiLimitIncrease,
+            PlanArg::PublicApp => Plan::PublicApp,
         }
     }
+}
 
-    /// Requests allowed per day for the account, where HubSpot publishes a figure.
-    pub fn requests_per_day(self) -> Option<u64> {
-        match self {
-            PlanArg::Free | PlanArg::Starter => Some(250_000),
-            PlanArg::Professional => Some(625_000),
-            PlanArg::Enterprise => Some(1_000_000),
-            // The add-on adds a million to whichever plan it is bought with.
-            PlanArg::ApiAddOn | PlanArg::PublicApp => None,
-        }
+impl PlanArg {
+    /// The plan's limits, from the client's table of HubSpot's plans.
+    pub fn limits(self) -> PlanLimits {
+        Plan::from(self).limits()
     }
 
     /// The plan's name as the command line spells it.
@@ -67,8 +58,9 @@ pub struct Cost {
 /// Two inputs with the same id cannot share a request (HubSpot rejects the whole request),
 /// so an id repeated `k` times needs at least `k` requests.
 pub fn cost(records: u64, max_repeats: u64, plan: PlanArg) -> Cost {
+    let limits = plan.limits();
     let requests = records
-        .div_ceil(MAX_INPUTS_PER_REQUEST)
+        .div_ceil(limits.inputs_per_request as u64)
         .max(max_repeats.min(records));
     // The pacer's own model: a window's worth at once, the rest at the window's pace once the
     // first window's requests leave it.
@@ -77,7 +69,7 @@ pub fn cost(records: u64, max_repeats: u64, plan: PlanArg) -> Cost {
         records,
         requests,
         quota_time,
-        over_daily_limit: plan.requests_per_day().filter(|&day| requests > day),
+        over_daily_limit: limits.requests_per_day.filter(|&day| requests > day),
     }
 }
 

@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use hubspot_crm::RateLimit;
+use hubspot_crm::{Plan, RateLimit};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::plan::{HumanDuration, MAX_INPUTS_PER_REQUEST};
+use crate::plan::HumanDuration;
 
 /// How often a progress line is logged when stderr is not a terminal.
 pub const LOG_EVERY: Duration = Duration::from_secs(5);
@@ -75,16 +75,20 @@ impl fmt::Display for Tally {
 #[derive(Debug)]
 pub struct Eta {
     limit: RateLimit,
+    /// Requests the whole input needs, without retries.
+    requests: u64,
     total: u64,
     /// Records done when the first window's requests began to leave it.
     steady_from: Option<(Duration, u64)>,
 }
 
 impl Eta {
-    /// An estimate for `total` records paced by `limit`.
-    pub fn new(limit: RateLimit, total: u64) -> Eta {
+    /// An estimate for `total` records sent under `plan`'s limits.
+    pub fn new(plan: Plan, total: u64) -> Eta {
+        let limits = plan.limits();
         Eta {
-            limit,
+            limit: RateLimit::plan(plan),
+            requests: total.div_ceil(limits.inputs_per_request as u64),
             total,
             steady_from: None,
         }
@@ -96,8 +100,7 @@ impl Eta {
         if left == 0 {
             return Some(Duration::ZERO);
         }
-        let requests = self.total.div_ceil(MAX_INPUTS_PER_REQUEST);
-        let model = self.limit.least_time(requests).saturating_sub(elapsed);
+        let model = self.limit.least_time(self.requests).saturating_sub(elapsed);
         // The first window's requests leave it one interval (and the margin) after the start.
         let burst_ends = self.limit.least_time(u64::from(self.limit.max()) + 1);
         let (since, done_then) = if elapsed < burst_ends {
@@ -134,17 +137,12 @@ pub enum ProgressDisplay {
 
 impl ProgressDisplay {
     /// Picks the display: quiet if asked, a bar on a terminal, log lines otherwise. The ETA
-    /// follows the pacer's model for `limit` (see [`Eta`]).
-    pub fn new(
-        quiet: bool,
-        terminal: bool,
-        total: Option<u64>,
-        limit: RateLimit,
-    ) -> ProgressDisplay {
+    /// follows the pacer's model for `plan` (see [`Eta`]).
+    pub fn new(quiet: bool, terminal: bool, total: Option<u64>, plan: Plan) -> ProgressDisplay {
         if quiet {
             return ProgressDisplay::Quiet;
         }
-        let eta = total.map(|n| Mutex::new(Eta::new(limit, n)));
+        let eta = total.map(|n| Mutex::new(Eta::new(plan, n)));
         if !terminal {
             return ProgressDisplay::Lines {
                 total,
@@ -292,8 +290,8 @@ mod tests {
         );
     }
 
-    fn professional() -> RateLimit {
-        RateLimit::plan(hubspot_crm::Plan::Professional)
+    fn professional() -> Plan {
+        Plan::Professional
     }
 
     #[test]
@@ -317,7 +315,7 @@ mod tests {
         // 10.25 s. Two seconds in, 15,000 records done: the pace measured would say 11 s
         // more; the model says the run ends at 53.6 s.
         let mut eta = Eta::new(professional(), 100_000);
-        let end = professional().least_time(1_000);
+        let end = RateLimit::plan(professional()).least_time(1_000);
         let left = eta
             .estimate(15_000, Duration::from_secs(2))
             .expect("an estimate");
@@ -328,7 +326,9 @@ mod tests {
     #[test]
     fn eta_after_the_burst_measures_the_pace_from_then() {
         let mut eta = Eta::new(professional(), 100_000);
-        let end = professional().least_time(1_000).as_secs_f64();
+        let end = RateLimit::plan(professional())
+            .least_time(1_000)
+            .as_secs_f64();
         // The first reading after the burst's window starts the measured pace.
         let first = eta
             .estimate(19_000, Duration::from_millis(10_300))

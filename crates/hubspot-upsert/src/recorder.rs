@@ -7,7 +7,9 @@
 //! of the journal so a resumed run sends those records again; with a journal they are also
 //! left out of the report, so that no record is reported twice.
 
-use hubspot_crm::{ApiVersion, NotAttemptedReason, OutcomeKind, RecordOutcome, UpsertedRecord};
+use hubspot_crm::{
+    ApiVersion, FailureCause, NotAttemptedReason, OutcomeKind, RecordOutcome, UpsertedRecord,
+};
 
 use crate::checks::Refusal;
 use crate::error::FatalError;
@@ -16,9 +18,6 @@ use crate::journal::Journal;
 use crate::progress::Tally;
 use crate::ranges::RangeSet;
 use crate::report::{Outcome, ReportLine, ReportWriter};
-
-/// Client failure categories that concern the whole run rather than one record.
-const RUN_WIDE_CATEGORIES: &[&str] = &["AUTH", "DAILY_LIMIT"];
 
 /// How many failures the final summary lists.
 const LISTED_FAILURES: usize = 5;
@@ -66,7 +65,7 @@ impl Ending {
                 line.updated_at = Some(record.updated_at());
             }
             OutcomeKind::Failed {
-                category,
+                cause,
                 message,
                 error,
                 ..
@@ -74,15 +73,18 @@ impl Ending {
                 if let Some(error) = error {
                     line.error_codes = error.codes().map(str::to_string).collect();
                 }
-                if RUN_WIDE_CATEGORIES.contains(&category.as_str()) {
+                // Causes that concern the whole run rather than the record: a rerun sends it.
+                let run_wide = match cause {
+                    FailureCause::Auth => Some("the access token was refused"),
+                    FailureCause::DailyLimit => Some("HubSpot's daily request limit is spent"),
+                    _ => None,
+                };
+                if let Some(what) = run_wide {
                     is_final = false;
-                    run_refused = Some(match category.as_str() {
-                        "AUTH" => format!("the access token was refused: {message}"),
-                        _ => format!("HubSpot's daily request limit is spent: {message}"),
-                    });
+                    run_refused = Some(format!("{what}: {message}"));
                 }
                 line.outcome = Outcome::Failed;
-                line.error_category = Some(category);
+                line.error_category = Some(cause.code().into_owned());
                 line.error_message = Some(message);
             }
             OutcomeKind::Unchanged { record_id } => {
@@ -116,7 +118,7 @@ impl Ending {
                 record_id: None,
                 created_at: None,
                 updated_at: None,
-                error_category: Some(refusal.category.to_string()),
+                error_category: Some(refusal.problem.code().to_string()),
                 error_message: Some(refusal.message),
                 error_codes: Vec::new(),
             },
@@ -237,6 +239,7 @@ impl Recorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::checks::RowProblem;
     use crate::journal::{JournalHeader, ResumeState};
     use hubspot_crm::api::v2026_09::types::SimplePublicUpsertObject;
 
@@ -259,9 +262,9 @@ mod tests {
         }
     }
 
-    fn failed(category: &str) -> OutcomeKind {
+    fn failed(cause: FailureCause) -> OutcomeKind {
         OutcomeKind::Failed {
-            category: category.into(),
+            cause,
             message: "no".into(),
             correlation_id: None,
             retried: false,
@@ -307,13 +310,21 @@ mod tests {
             Some("2026-03-01T10:01:00+00:00".to_string())
         );
         assert!(created.is_final);
-        let invalid = Ending::from_client(origin(1), outcome(1, failed("VALIDATION_ERROR")));
+        let invalid = Ending::from_client(
+            origin(1),
+            outcome(
+                1,
+                failed(FailureCause::HubSpot {
+                    category: "VALIDATION_ERROR".into(),
+                }),
+            ),
+        );
         assert!(invalid.is_final && invalid.run_refused.is_none());
         assert_eq!(
             invalid.line.error_category.as_deref(),
             Some("VALIDATION_ERROR")
         );
-        let auth = Ending::from_client(origin(2), outcome(2, failed("AUTH")));
+        let auth = Ending::from_client(origin(2), outcome(2, failed(FailureCause::Auth)));
         assert!(!auth.is_final);
         assert_eq!(
             auth.run_refused.as_deref(),
@@ -348,7 +359,9 @@ mod tests {
             }))
             .expect("a generated StandardError");
         let kind = OutcomeKind::Failed {
-            category: "VALIDATION_ERROR".into(),
+            cause: FailureCause::HubSpot {
+                category: "VALIDATION_ERROR".into(),
+            },
             message: "Property values were not valid".into(),
             correlation_id: None,
             retried: false,
@@ -400,7 +413,7 @@ mod tests {
                 origin(2),
                 None,
                 Refusal {
-                    category: "MISSING_ID",
+                    problem: RowProblem::MissingId,
                     message: "no id".into(),
                 },
             ))

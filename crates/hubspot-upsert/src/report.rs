@@ -1,4 +1,18 @@
 //! The per-record report: NDJSON, one line per input record, written as outcomes arrive.
+//!
+//! # The report's format
+//! One JSON object per line, as [`ReportLine`] (and `hubspot-upsert schema report`) describes
+//! it. Fields and their text stay the same across releases; new optional fields may appear.
+//! `error_category` is one upper-case word:
+//! - HubSpot's own category, as HubSpot sent it: `VALIDATION_ERROR`, `CONFLICT`,
+//!   `OBJECT_NOT_FOUND`, `RATE_LIMIT`, ... (HubSpot adds categories without notice);
+//! - the client's causes (`hubspot_crm::FailureCause::code`): `UNKNOWN` (HubSpot refused the
+//!   record without a category), `HTTP_<status>` (an unsuccessful status without a category),
+//!   `AUTH`, `DAILY_LIMIT`, `TRANSPORT`, `TIMEOUT`, `DECODE`, `NOT_IN_RESPONSE`,
+//!   `PROPERTY_CHECK` (refused before sending by `--property-schema` or a value with no text),
+//!   `RUN_STOPPED`, `INTERNAL`;
+//! - this tool's checks before sending (`checks::RowProblem::code`): `MISSING_ID`,
+//!   `UNKNOWN_PROPERTY`, `MALFORMED_ROW`.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
@@ -43,7 +57,8 @@ pub struct ReportLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
     /// For failures: a short machine-readable category, such as HubSpot's
-    /// `VALIDATION_ERROR` or this tool's `MISSING_ID`.
+    /// `VALIDATION_ERROR`, the client's `TIMEOUT` or this tool's `MISSING_ID` (the list is in
+    /// the module's docs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_category: Option<String>,
     /// For failures: the message explaining what was wrong.

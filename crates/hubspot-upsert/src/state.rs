@@ -4,10 +4,10 @@
 use std::io::Write;
 use std::path::Path;
 
+use hubspot_crm::property_schema::PropertySchema;
 use hubspot_crm::sync_state::{SeenKeys, SyncScope, fingerprint, record_key};
-use hubspot_crm::{
-    ObjectType, PropertySchema, SqliteSyncState, SyncStateError, SyncStore, UpsertInput,
-};
+use hubspot_crm::sync_state::{SqliteSyncState, SyncStateError, SyncStore};
+use hubspot_crm::{ObjectType, UpsertInput};
 
 use crate::cli::{RunArgs, Target};
 
@@ -121,7 +121,7 @@ impl StatePreview {
             }
         }
         match state.get(&key) {
-            Ok(Some(stored)) => stored.fingerprint == fingerprint(input.get_properties()),
+            Ok(Some(stored)) => stored.fingerprint == fingerprint(&input.as_api().properties),
             Ok(None) => false,
             Err(e) => {
                 self.error = Some(e);

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use std::sync::Arc;
 
+use hubspot_crm::property_schema::PropertySchema;
+use hubspot_crm::sync_state::{SqliteSyncState, SyncOptions};
 use hubspot_crm::{
-    ApiVersion, BulkRun, ObjectType, OutcomeKind, PROPERTY_CHECK, PropertySchema, RecordOutcome,
-    SqliteSyncState, SyncOptions, V2026_03, V2026_09,
+    ApiVersion, BulkRun, FailureCause, ObjectType, OutcomeKind, RecordOutcome, V2026_03, V2026_09,
 };
 
 use crate::checks::{RecordChecks, Refusal};
@@ -160,7 +161,7 @@ async fn drive<V: ApiVersion>(
         args.quiet,
         std::io::stderr().is_terminal(),
         total,
-        hubspot_crm::RateLimit::plan(args.plan.into()),
+        args.plan.into(),
     );
     let started = Instant::now();
 
@@ -351,7 +352,10 @@ fn record_outcome<V: ApiVersion>(
     outcome: RecordOutcome<V>,
 ) -> Result<(), FatalError> {
     match &outcome.kind {
-        OutcomeKind::Failed { category, .. } if category == PROPERTY_CHECK => values.refused += 1,
+        OutcomeKind::Failed {
+            cause: FailureCause::PropertyCheck,
+            ..
+        } => values.refused += 1,
         kind if kind.is_success() && !outcome.normalized.is_empty() => values.normalized += 1,
         _ => {}
     }

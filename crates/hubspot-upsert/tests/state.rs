@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hubspot_crm::{SqliteSyncState, SyncStore};
+use hubspot_crm::sync_state::{SqliteSyncState, SyncStore};
 use hubspot_crm_mock::MockServer;
 
 mod common;

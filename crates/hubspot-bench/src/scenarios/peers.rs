@@ -42,7 +42,7 @@ use crate::usage::{ChildUsage, read_measurement};
 
 const SCENARIO: &str = "peers";
 /// Requests in flight for every contender: this client's and the CLI's default.
-const CONCURRENCY: usize = hubspot_crm::DEFAULT_CONCURRENCY;
+use crate::params::CONCURRENCY;
 /// Guards against regression of our CPU per record over the Node SDK's and the Python SDK's
 /// (whole process, start-up included). Not speed targets: the generated types alone cost
 /// 0.05-0.09 of the Node SDK's CPU per record, and at HubSpot's ceiling the whole client needs

@@ -60,7 +60,7 @@ pub async fn run(ctx: &mut Ctx) -> anyhow::Result<()> {
         )?;
         let client = client_run::build_client(
             mock.base_url(),
-            hubspot_crm::DEFAULT_CONCURRENCY,
+            crate::params::CONCURRENCY,
             Some((p.quota_max, window)),
         )?;
         let inputs: Vec<_> = (0..n).map(|i| records::client_input("quota", i)).collect();

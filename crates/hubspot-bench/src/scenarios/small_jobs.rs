@@ -23,7 +23,7 @@ use crate::stats::{Figure, Target};
 
 const SCENARIO: &str = "small jobs";
 /// Requests in flight for every contender: this client's and the CLI's default.
-const CONCURRENCY: usize = hubspot_crm::DEFAULT_CONCURRENCY;
+use crate::params::CONCURRENCY;
 /// The targets for the wall time of ours, by size.
 const TARGETS: [(u64, f64); 2] = [(10_000, 1.6), (19_000, 3.0)];
 /// Ours over the Node SDK's wall time on the same job.

@@ -143,7 +143,7 @@ async fn quota_turn<V: ApiVersion>(
     )?;
     let client = client_run::build_client_at::<V>(
         mock.base_url(),
-        hubspot_crm::DEFAULT_CONCURRENCY,
+        crate::params::CONCURRENCY,
         Some((p.quota_max, window)),
     )?;
     let prefix = format!("versions-{}", V::NAME);

@@ -399,13 +399,15 @@ impl SyncRun {
         input: &UpsertInput,
     ) -> Result<Decision, SyncStateError> {
         let tracked = input
-            .get_id_property()
+            .as_api()
+            .id_property
+            .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case(&self.id_property));
         if !tracked {
             return Ok(Decision::Send);
         }
         let key = record_key(input.id(), &self.id_property);
-        let print = fingerprint(input.get_properties());
+        let print = fingerprint(&input.as_api().properties);
         // A key read before in this input is always sent: the earlier one may be on its way
         // with other values, and the last one given must be the one HubSpot ends with.
         let first = self.seen.insert(&key);
