@@ -315,7 +315,7 @@ impl<V: ApiVersion> ClientBuilder<V> {
         }
     }
 
-    /// Where to send requests (default [`DEFAULT_BASE_URL`]). Plain `http://` is refused unless
+    /// Where to send requests (default `https://api.hubapi.com`). Plain `http://` is refused unless
     /// the host is a loopback address or `localhost`, or [`ClientBuilder::allow_insecure_http`]
     /// was called.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
@@ -342,20 +342,21 @@ impl<V: ApiVersion> ClientBuilder<V> {
         self
     }
 
-    /// Longest wait for a connection (default [`DEFAULT_CONNECT_TIMEOUT`]).
+    /// Longest wait for a connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// Longest time for a whole request, reading the response body included (default
-    /// [`DEFAULT_TIMEOUT`]).
+    /// 30 s: a batch of 100 upserts normally takes a few seconds, and HubSpot's own gateway
+    /// gives up at 100 s).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    /// The `User-Agent` header (default [`DEFAULT_USER_AGENT`]).
+    /// The `User-Agent` header (default `hubspot-crm-rust/<version>`).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = user_agent.into();
         self
@@ -374,7 +375,7 @@ impl<V: ApiVersion> ClientBuilder<V> {
     }
 
     /// How many requests a bulk run keeps in flight at once (default
-    /// [`DEFAULT_CONCURRENCY`]; [`ClientBuilder::build`] refuses 0). A run holds at most about
+    /// 4, which keeps a 100-per-10-s plan busy when a request takes up to 400 ms; [`ClientBuilder::build`] refuses 0). A run holds at most about
     /// `2 × concurrency × 100` inputs in memory.
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency;

@@ -59,7 +59,7 @@ impl UpsertInput {
 
     /// Sets a property from any [`ToPropertyValue`]: text, numbers, `bool`, `chrono` dates and
     /// date-times, lists (joined with `;`), `Option` (`None` leaves the property out) or
-    /// [`Clear`](crate::Clear) (sends `""`); see [`crate::value`]. Setting a name again
+    /// [`Clear`](crate::Clear) (sends `""`); see [`ToPropertyValue`] for what each sends. Setting a name again
     /// replaces its value in place; properties are sent in the order they were first set. A
     /// value with no text (a `NaN`) is kept aside as a [`UpsertInput::value_problems`] entry,
     /// and a bulk run refuses the input before sending it.
@@ -84,8 +84,55 @@ impl UpsertInput {
     }
 
     /// Sets one property per field of `record`, any `T: Serialize` (a struct of yours, or a
-    /// map): serde's names (and `#[serde(rename)]`) are the property names; see
-    /// [`crate::serialize_properties`].
+    /// map): serde's names (and `#[serde(rename)]`) are the property names.
+    ///
+    /// Properties from any `T: Serialize`: each field of a struct (or entry of a map) becomes one
+    /// property, named as serde names it (so `#[serde(rename = "...")]` gives HubSpot's internal
+    /// names), with its value converted by the rules of [`ToPropertyValue`].
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use hubspot_crm::UpsertInput;
+    /// use serde::Serialize;
+    ///
+    /// #[derive(Serialize)]
+    /// #[serde(rename_all = "lowercase")]
+    /// enum Stage { Lead, Customer }
+    ///
+    /// #[derive(Serialize)]
+    /// struct Contact {
+    ///     #[serde(rename = "firstname")]
+    ///     first_name: String,
+    ///     #[serde(rename = "date_of_birth")]
+    ///     born: NaiveDate,
+    ///     #[serde(rename = "lifecyclestage")]
+    ///     stage: Stage,
+    ///     #[serde(rename = "hs_language")]
+    ///     language: Option<String>, // None: left out
+    ///     interests: Vec<&'static str>,
+    /// }
+    ///
+    /// let ada = Contact {
+    ///     first_name: "Ada".into(),
+    ///     born: NaiveDate::from_ymd_opt(1815, 12, 10).unwrap(),
+    ///     stage: Stage::Customer,
+    ///     language: None,
+    ///     interests: vec!["analytics", "engines"],
+    /// };
+    /// let input = UpsertInput::new("ada@example.com").id_property("email").properties_from(&ada)?;
+    /// let props = &input.as_api().properties;
+    /// assert_eq!(props.get("firstname").map(String::as_str), Some("Ada"));
+    /// assert_eq!(props.get("date_of_birth").map(String::as_str), Some("1815-12-10"));
+    /// assert_eq!(props.get("lifecyclestage").map(String::as_str), Some("customer"));
+    /// assert_eq!(props.get("hs_language"), None);
+    /// assert_eq!(props.get("interests").map(String::as_str), Some("analytics;engines"));
+    /// # Ok::<(), hubspot_crm::SerializePropertiesError>(())
+    /// ```
+    ///
+    /// A field holding a struct or a map is refused, naming the field: HubSpot properties are
+    /// flat, and guessing a flattening would write properties nobody asked for. `chrono`'s dates
+    /// and date-times serialize as text (`2026-03-01`, `2026-03-01T10:00:00Z`), which HubSpot
+    /// reads for `date` and `datetime` properties.
     ///
     /// # Errors
     /// A [`SerializePropertiesError`] naming the field when one holds a nested struct or map,

@@ -60,9 +60,21 @@
 //! `public-api/hubspot-crm.txt` in the repository, and CI fails when it changes without the
 //! listing; a change there is reviewed like a change of the spec.
 //!
+//! # Duplicates: the later input is held back
+//! Two inputs with the same (id property, id) — ids compared case-insensitively, as HubSpot
+//! does for emails — never share a request (HubSpot would reject the whole request) and are
+//! never in flight together. The later one waits in the queue until the earlier one has its
+//! final outcome, then goes out in a later request. So the inputs are applied in input order
+//! and the later one wins, and each input keeps its own outcome. (Merging duplicates into one
+//! input was rejected: it would give two inputs one outcome and blur which values were sent.)
+//! Inputs that share a trace id are kept apart the same way, so results map back unambiguously.
+//!
+//! Order among inputs with the same key is kept: once an input is skipped, every later input
+//! with its key is skipped too for that batch.
+//!
 //! # One wire path
 //! Every request a bulk run sends goes through the generated client of [`api`] for the
-//! client's API version ([`api_version`]): the `batch_upsert()` builder with that version's
+//! client's API version ([`ApiVersion`]): the `batch_upsert()` builder with that version's
 //! generated `BatchInputSimplePublicObjectBatchInputUpsert` body (an [`UpsertInput`] wraps the
 //! generated input type), and every response is decoded by it, into the version's success body
 //! or its generated `Error`. This
