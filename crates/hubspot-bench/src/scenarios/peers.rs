@@ -35,14 +35,13 @@ use anyhow::{Context, anyhow};
 use super::{Ctx, rate};
 use crate::client_run;
 use crate::mock_proc::{MockProcess, MockSetup};
+use crate::params::CONCURRENCY;
 use crate::peer_install::{self, Peer};
 use crate::records;
 use crate::stats::{Figure, Target};
 use crate::usage::{ChildUsage, read_measurement};
 
 const SCENARIO: &str = "peers";
-/// Requests in flight for every contender: this client's and the CLI's default.
-use crate::params::CONCURRENCY;
 /// Guards against regression of our CPU per record over the Node SDK's and the Python SDK's
 /// (whole process, start-up included). Not speed targets: the generated types alone cost
 /// 0.05-0.09 of the Node SDK's CPU per record, and at HubSpot's ceiling the whole client needs

@@ -18,12 +18,11 @@ use anyhow::anyhow;
 use super::Ctx;
 use super::peers::{self, Contender};
 use crate::mock_proc::{MockProcess, MockSetup};
+use crate::params::CONCURRENCY;
 use crate::peer_install;
 use crate::stats::{Figure, Target};
 
 const SCENARIO: &str = "small jobs";
-/// Requests in flight for every contender: this client's and the CLI's default.
-use crate::params::CONCURRENCY;
 /// The targets for the wall time of ours, by size.
 const TARGETS: [(u64, f64); 2] = [(10_000, 1.6), (19_000, 3.0)];
 /// Ours over the Node SDK's wall time on the same job.

@@ -23,7 +23,7 @@
 //!
 //! # Where the state is kept
 //! [`SyncStore`] is the trait a run talks to; [`SqliteSyncState`] is the default, one SQLite
-//! file (see [`sqlite`]). An application that keeps its bookkeeping in its own database
+//! file (see [`SqliteSyncState`]). An application that keeps its bookkeeping in its own database
 //! implements [`SyncStore`] over it.
 //!
 //! # What a state cannot see
@@ -42,7 +42,7 @@
 //! was never known cannot tell two accounts behind the same base URL apart: keep one state
 //! file per account, and give the account id.
 
-pub mod sqlite;
+mod sqlite;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,33 +1,4 @@
-//! [`SqliteSyncState`]: the default [`SyncStore`], one SQLite file (SQLite is compiled into
-//! the crate: no server, nothing to install).
-//!
-//! The file can be opened with the `sqlite3` shell to see what was synced (when no run holds
-//! it):
-//!
-//! ```text
-//! meta(name, value)                  format, object_type, id_property, base_url, account, created_at
-//! records(key, fingerprint, record_id, synced_at)   one row per record HubSpot accepted
-//! not_in_last_input(key)             keys the last complete input did not hold
-//! ```
-//!
-//! `synced_at` is in seconds since 1970 (`datetime(synced_at, 'unixepoch')`); `fingerprint` is
-//! the XXH3-64 of the properties sent, as a signed 64-bit integer. `PRAGMA user_version` is the
-//! schema version; a file of an older version is upgraded when opened, one of a newer version
-//! refused.
-//!
-//! # Safety against kills and a second run
-//! The file is in WAL mode, and every [`SyncStore::save`] is one transaction (up to 100
-//! records, one request's worth), written after HubSpot answered: a run killed at any point
-//! (SIGKILL included) leaves every committed transaction, and nothing that HubSpot did not
-//! accept; on the rerun only the records of requests in flight at the kill are sent again.
-//! With `synchronous = NORMAL` a commit reaches the operating system before the run goes on
-//! (so a killed process loses nothing) and the disk at each checkpoint: a power cut can lose
-//! the last commits, which only means those records are sent again.
-//!
-//! The connection holds SQLite's exclusive lock from opening to closing, so a second run on the
-//! same file (another process or the same) gets [`SyncStateError::InUse`] at once and writes
-//! nothing; the operating system drops the lock when a process dies, so a killed run does not
-//! leave the file locked.
+//! [`SqliteSyncState`], the default [`SyncStore`]: one SQLite file.
 
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
@@ -56,13 +27,42 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this crate writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Pages of SQLite's cache (`PRAGMA cache_size`, negative: KiB): 16 MiB keeps the upper levels
 /// of a million records' tree in memory; lookups below them are served by the OS page cache.
 const CACHE_KIB: i64 = 16 * 1024;
 
-/// A sync state in one SQLite file. See the [module documentation](self).
+/// The default [`SyncStore`], one SQLite file (SQLite is compiled into
+/// the crate: no server, nothing to install).
+///
+/// The file can be opened with the `sqlite3` shell to see what was synced (when no run holds
+/// it):
+///
+/// ```text
+/// meta(name, value)                  format, object_type, id_property, base_url, account, created_at
+/// records(key, fingerprint, record_id, synced_at)   one row per record HubSpot accepted
+/// not_in_last_input(key)             keys the last complete input did not hold
+/// ```
+///
+/// `synced_at` is in seconds since 1970 (`datetime(synced_at, 'unixepoch')`); `fingerprint` is
+/// the XXH3-64 of the properties sent, as a signed 64-bit integer. `PRAGMA user_version` is the
+/// schema version; a file of an older version is upgraded when opened, one of a newer version
+/// refused.
+///
+/// # Safety against kills and a second run
+/// The file is in WAL mode, and every [`SyncStore::save`] is one transaction (up to 100
+/// records, one request's worth), written after HubSpot answered: a run killed at any point
+/// (SIGKILL included) leaves every committed transaction, and nothing that HubSpot did not
+/// accept; on the rerun only the records of requests in flight at the kill are sent again.
+/// With `synchronous = NORMAL` a commit reaches the operating system before the run goes on
+/// (so a killed process loses nothing) and the disk at each checkpoint: a power cut can lose
+/// the last commits, which only means those records are sent again.
+///
+/// The connection holds SQLite's exclusive lock from opening to closing, so a second run on the
+/// same file (another process or the same) gets [`SyncStateError::InUse`] at once and writes
+/// nothing; the operating system drops the lock when a process dies, so a killed run does not
+/// leave the file locked.
 pub struct SqliteSyncState {
     path: PathBuf,
     conn: Connection,
