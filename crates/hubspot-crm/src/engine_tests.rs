@@ -426,6 +426,69 @@ async fn a_401_refreshes_the_token_once_and_retries_once() {
     )));
 }
 
+/// A provider whose token source is down, or whose refresh fails after a 401.
+struct Failing {
+    refresh_only: bool,
+}
+
+impl TokenProvider for Failing {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, Error>> {
+        let refresh_only = self.refresh_only;
+        Box::pin(async move {
+            if refresh_only {
+                Ok(AccessToken::new("expired"))
+            } else {
+                Err(Error::TokenProvider {
+                    message: "the token endpoint is down".into(),
+                })
+            }
+        })
+    }
+    fn refresh<'a>(
+        &'a self,
+        _rejected: &'a AccessToken,
+    ) -> BoxFuture<'a, Result<Option<AccessToken>, Error>> {
+        Box::pin(async {
+            Err(Error::TokenProvider {
+                message: "the refresh token was revoked".into(),
+            })
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_token_provider_fails_the_batch_with_auth_and_stops_the_run() {
+    for (refresh_only, said, requests) in [
+        (false, "the token endpoint is down", 0),
+        (true, "the refresh token was revoked", 1),
+    ] {
+        let fake = Arc::new(FakeHubSpot {
+            valid_token: Some("fresh"),
+            ..Default::default()
+        });
+        let provider = Arc::new(Failing { refresh_only });
+        let client = fake_client(&fake, RetryPolicy::default(), provider);
+        let (outcomes, summary) = client
+            .bulk_upsert_iter(ObjectType::contacts(), contacts(3_000))
+            .collect_all()
+            .await;
+        assert_positions(&outcomes, 3_000);
+        let OutcomeKind::Failed { cause, message, .. } = &outcomes[0].kind else {
+            panic!("input 0 ended {:?}", outcomes[0].kind);
+        };
+        assert_eq!(cause, &FailureCause::Auth);
+        assert!(message.contains(said), "{message}");
+        assert!(outcomes.iter().any(|o| matches!(
+            &o.kind,
+            OutcomeKind::NotAttempted {
+                reason: NotAttemptedReason::RunAborted { .. }
+            }
+        )));
+        assert_eq!(summary.created + summary.updated, 0);
+        assert!(summary.requests <= requests * 4, "{summary}");
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn cancelling_ends_every_unsent_input_not_attempted() {
     let fake = Arc::new(FakeHubSpot {
