@@ -13,7 +13,11 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hubspot_crm_mock::{MockServer, bench};
+use hubspot_crm_api::v2026_09::types::{
+    BatchInputSimplePublicObjectBatchInputUpsert, SimplePublicObjectBatchInputUpsert,
+};
+use hubspot_crm_mock::MockServer;
+use indexmap::IndexMap;
 
 /// Clock ticks per second of `/proc/.../stat` times (the Linux default).
 const CLOCK_TICKS_PER_SEC: f64 = 100.0;
@@ -29,6 +33,24 @@ fn thread_cpu(tid: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(
         (utime + stime) / CLOCK_TICKS_PER_SEC,
     ))
+}
+
+/// A `contacts` batch of `len` inputs keyed by email, numbered from `first`
+/// (`contact{n}@example.com`), each with a trace id and three more properties, as JSON.
+fn contacts_batch_json(first: u64, len: usize) -> Result<Vec<u8>, serde_json::Error> {
+    let inputs = (first..first + len as u64)
+        .map(|n| SimplePublicObjectBatchInputUpsert {
+            id: format!("contact{n}@example.com"),
+            id_property: Some("email".to_owned()),
+            object_write_trace_id: Some(format!("t{n}")),
+            properties: IndexMap::from_iter([
+                ("firstname".to_owned(), format!("First{n}")),
+                ("lastname".to_owned(), format!("Last{n}")),
+                ("city".to_owned(), "Lyon".to_owned()),
+            ]),
+        })
+        .collect();
+    serde_json::to_vec(&BatchInputSimplePublicObjectBatchInputUpsert { inputs })
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -72,9 +94,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Bodies prepared up front, so the client spends its time on HTTP only.
     let half = (batches / 2).max(1);
-    let bodies: Vec<bytes::Bytes> = (0..batches)
-        .map(|i| bytes::Bytes::from(bench::contacts_batch_json((i % half) * BATCH as u64, BATCH)))
-        .collect();
+    let bodies = (0..batches)
+        .map(|i| contacts_batch_json((i % half) * BATCH as u64, BATCH).map(bytes::Bytes::from))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let client_rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use crate::api_version::ApiVersion;
 use crate::faults::Fault;
-use crate::rate_limit::lock;
+use crate::lock::lock;
 
 /// Totals since the server started.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,7 +42,7 @@ pub struct RequestRecord {
     /// Position in arrival order, from 0; the index fault plans use.
     pub index: u64,
     /// The API version of the path the request was sent to.
-    pub api_version: crate::ApiVersion,
+    pub api_version: ApiVersion,
     /// The `objectType` of the path, as sent.
     pub object_type: String,
     /// The status answered, or `None` when the connection was closed before a status line.

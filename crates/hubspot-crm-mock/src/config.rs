@@ -1,11 +1,12 @@
 //! How a mock server is set up: plan, rate-limit window, quota, tokens, latency, faults, seed
-//! and the property schema of each object type.
+//! and the property schema of each object type. [`MockConfig::start`] is in `server`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::faults::FaultPlan;
+use crate::plan::Plan;
 use crate::property_values::PropertyDefinitions;
 use crate::schema::ObjectSchema;
 
@@ -20,49 +21,6 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// answers at once and lets the connection close.
 pub const DEFAULT_DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 
-/// How long a [`crate::Fault::Stall`] written without a duration (`stall` in a fault spec)
-/// holds the request: longer than any sensible client timeout.
-pub const DEFAULT_STALL: Duration = Duration::from_secs(120);
-
-/// HubSpot's rolling window for the per-app request limit.
-pub const HUBSPOT_WINDOW: Duration = Duration::from_secs(10);
-
-/// A HubSpot subscription, which sets the size of the rolling 10-second request window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Plan {
-    /// Free and Starter: 100 requests per 10 s.
-    #[default]
-    Starter,
-    /// Professional: 190 requests per 10 s.
-    Professional,
-    /// Enterprise: 190 requests per 10 s.
-    Enterprise,
-    /// The API limit increase add-on: 250 requests per 10 s.
-    Addon,
-}
-
-impl Plan {
-    /// Requests allowed per rolling 10-second window on this plan.
-    pub fn requests_per_window(self) -> u32 {
-        match self {
-            Plan::Starter => 100,
-            Plan::Professional | Plan::Enterprise => 190,
-            Plan::Addon => 250,
-        }
-    }
-
-    /// Requests allowed per day on this plan (reported, enforced only with
-    /// [`MockConfig::daily_quota`]).
-    pub fn requests_per_day(self) -> u64 {
-        match self {
-            Plan::Starter => 250_000,
-            Plan::Professional => 625_000,
-            Plan::Enterprise => 1_000_000,
-            Plan::Addon => 2_000_000,
-        }
-    }
-}
-
 /// The request-rate limit enforced per access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {
@@ -73,13 +31,24 @@ pub enum RateLimit {
         /// Length of the rolling window.
         window: Duration,
     },
-    /// No limit (benchmarks). Headers still report the plan's figures.
+    /// No limit (benchmarks). Headers still report the plan's window and daily figure.
     Unlimited,
+}
+
+impl RateLimit {
+    /// The plan's published rolling window.
+    fn of_plan(plan: Plan) -> Self {
+        let limits = plan.limits();
+        RateLimit::Rolling {
+            max: limits.requests_per_window,
+            window: limits.window,
+        }
+    }
 }
 
 /// The set-up of a [`crate::MockServer`]; made by [`crate::MockServer::builder`], consumed by
 /// [`MockConfig::start`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MockConfig {
     pub(crate) addr: SocketAddr,
     pub(crate) plan: Plan,
@@ -101,10 +70,7 @@ impl Default for MockConfig {
         MockConfig {
             addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             plan,
-            rate_limit: RateLimit::Rolling {
-                max: plan.requests_per_window(),
-                window: HUBSPOT_WINDOW,
-            },
+            rate_limit: RateLimit::of_plan(plan),
             daily_quota: None,
             valid_tokens: None,
             latency: Duration::ZERO,
@@ -131,13 +97,11 @@ impl MockConfig {
         self
     }
 
-    /// Use the plan's rolling window: its request count per 10 s.
+    /// Enforce the plan's limits ([`Plan::limits`]): its requests per rolling window and its
+    /// inputs per request; the daily headers report its daily figure.
     pub fn plan(mut self, plan: Plan) -> Self {
         self.plan = plan;
-        self.rate_limit = RateLimit::Rolling {
-            max: plan.requests_per_window(),
-            window: HUBSPOT_WINDOW,
-        };
+        self.rate_limit = RateLimit::of_plan(plan);
         self
     }
 
@@ -246,13 +210,5 @@ impl MockConfig {
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self
-    }
-
-    /// Start the server on its address and return its handle.
-    ///
-    /// # Errors
-    /// [`crate::MockError::Bind`] when the address cannot be bound.
-    pub async fn start(self) -> Result<crate::MockServer, crate::MockError> {
-        crate::server::start(self).await
     }
 }

@@ -10,7 +10,11 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::config::DEFAULT_STALL;
+use crate::random::mix;
+
+/// How long a [`Fault::Stall`] written without a duration (`stall` in a fault spec) holds the
+/// request: longer than any sensible client timeout.
+pub const DEFAULT_STALL: Duration = Duration::from_secs(120);
 
 /// `Retry-After` (seconds) of a 477 written without one in a fault spec.
 pub const DEFAULT_MIGRATION_RETRY_AFTER_SECS: u64 = 30;
@@ -300,14 +304,6 @@ impl FromStr for FaultPlan {
         }
         Ok(FaultPlan::Scripted(map))
     }
-}
-
-/// SplitMix64 over a seed and a counter: a fast, well-spread, reproducible 64-bit value.
-pub(crate) fn mix(seed: u64, counter: u64) -> u64 {
-    let mut z = seed.wrapping_add(counter.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

@@ -19,12 +19,12 @@ use tokio::time::Instant;
 
 use crate::activity::RequestRecord;
 use crate::api_version::ApiVersion;
+use crate::app::App;
 use crate::connection::ConnHandle;
 use crate::faults::Fault;
 use crate::hubspot_errors::Rejection;
 use crate::rate_limit::{Policy, Verdict};
 use crate::responses;
-use crate::server::App;
 use crate::validation::check_batch;
 
 /// The batch upsert path of API version 2026-09, HubSpot's current version.
@@ -124,9 +124,9 @@ async fn pause(app: &App, duration: std::time::Duration) {
 
 /// Wait until `deadline`, or less if the server is shutting down; not at all once it has
 /// passed. A tokio timer whose deadline has passed still waits for the runtime's next timer
-/// turn, and a busy runtime turns its timers only every few dozen task polls: with no
-/// latency configured, every response was held back until then and left in bursts, and the
-/// client-overhead benchmark measured how fast a client turns a burst around rather than
+/// turn, and a busy runtime turns its timers only every few dozen task polls: a response
+/// that went through such a timer would be held back until then and leave in a burst with
+/// others, and a benchmark would measure how fast a client turns a burst around rather than
 /// its throughput (BENCHMARKS.md, Findings).
 async fn pause_until(shutdown: &watch::Receiver<bool>, deadline: Instant) {
     if Instant::now() >= deadline {
@@ -292,7 +292,8 @@ async fn upsert(
             out_headers,
         );
     };
-    let checked = match check_batch(&bytes, type_name, schema) {
+    let max_inputs = config.plan.limits().inputs_per_request;
+    let checked = match check_batch(&bytes, type_name, schema, max_inputs) {
         Ok(c) => c,
         Err(r) => {
             entry.inputs = count_inputs_hint(&bytes);
@@ -307,7 +308,13 @@ async fn upsert(
     let applied = match app.apply(type_name, schema, checked.valid, started_at) {
         Ok(applied) => applied,
         Err(conflict) => {
-            return responses::rejection(&Rejection::conflict(type_name, &conflict), out_headers);
+            let rejection = Rejection::conflict(
+                type_name,
+                &conflict.property,
+                &conflict.value,
+                conflict.existing_id,
+            );
+            return responses::rejection(&rejection, out_headers);
         }
     };
     entry.applied = applied.created + applied.updated > 0;

@@ -106,10 +106,17 @@ impl Rejection {
         }
     }
 
-    /// 409 `CONFLICT` for the whole request: an input would give its record a unique value
-    /// that `conflict` says another record holds. `context.existingId` names that record.
-    pub(crate) fn conflict(type_name: &str, conflict: &crate::store::Conflict) -> Self {
-        let (message, context) = match conflict.existing_id {
+    /// 409 `CONFLICT` for the whole request: an input would give its record the value `value`
+    /// of the unique property `property`, which the record `existing_id` holds, or (`None`)
+    /// which another input of the batch claims for a different new record.
+    /// `context.existingId` names the record that holds it.
+    pub(crate) fn conflict(
+        type_name: &str,
+        property: &str,
+        value: &str,
+        existing_id: Option<u64>,
+    ) -> Self {
+        let (message, context) = match existing_id {
             Some(id) => (
                 format!(
                     "{} already exists. Existing ID: {id}",
@@ -117,15 +124,14 @@ impl Rejection {
                 ),
                 vec![
                     ("existingId".to_owned(), vec![id.to_string()]),
-                    ("propertyName".to_owned(), vec![conflict.property.clone()]),
+                    ("propertyName".to_owned(), vec![property.to_owned()]),
                 ],
             ),
             None => (
                 format!(
-                    "Two inputs of this batch give {} the value {} for different records",
-                    conflict.property, conflict.value
+                    "Two inputs of this batch give {property} the value {value} for different records"
                 ),
-                vec![("propertyName".to_owned(), vec![conflict.property.clone()])],
+                vec![("propertyName".to_owned(), vec![property.to_owned()])],
             ),
         };
         let mut body = base("CONFLICT", message);

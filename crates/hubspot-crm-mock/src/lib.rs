@@ -7,7 +7,7 @@
 //! use hubspot_crm_mock::{Fault, FaultPlan, MockServer, Plan};
 //!
 //! let mock = MockServer::builder()           // a MockConfig
-//!     .plan(Plan::Starter)                    // 100 requests per rolling 10 s
+//!     .plan(Plan::Starter)                    // Plan::limits: 100 requests per rolling 10 s
 //!     .rate_limit(10, Duration::from_millis(200)) // or a test-speed window
 //!     .daily_quota(1000)                      // past it: 429 with policyName DAILY
 //!     .valid_tokens(["tok-1"])                // default: any well-formed bearer token
@@ -35,15 +35,16 @@
 //!    [`MockConfig::rate_limit`]) and per account per day ([`MockConfig::daily_quota`]): 429
 //!    with HubSpot's rate-limit body (`policyName` `TEN_SECONDLY_ROLLING` or `DAILY`). Every
 //!    response carries `X-HubSpot-RateLimit-Max`, `-Remaining`, `-Interval-Milliseconds`,
-//!    `-Daily` and `-Daily-Remaining`.
+//!    `-Daily` and `-Daily-Remaining`; the daily pair is left out, as HubSpot leaves it out for
+//!    public apps, on [`Plan::PublicApp`] without a daily quota.
 //! 4. Reads the body: over [`MockConfig::max_body_bytes`] gives 413.
 //! 5. A fault from the [`FaultPlan`] for this index, if it strikes before applying.
 //! 6. Object type: a configured name, its type id (`0-1`) or a custom name (`p_cars`,
 //!    `2-123`, configured with [`MockConfig::object_schema`]); otherwise 400 `Unable to infer
 //!    object type from: ...`.
 //! 7. Whole-request rules, each a 400 `VALIDATION_ERROR` with nothing applied: JSON that does
-//!    not match the schema (missing `id` or `properties`, a non-string value), more
-//!    than 100 inputs, an `idProperty` that is not unique, duplicate ids (HubSpot's message and
+//!    not match the schema (missing `id` or `properties`, a non-string value), more inputs
+//!    than the plan's [`PlanLimits::inputs_per_request`] (100), an `idProperty` that is not unique, duplicate ids (HubSpot's message and
 //!    `context.ids`).
 //! 8. Per-input rules (an unknown property, an invalid email, a value its typed property refuses:
 //!    `READ_ONLY_VALUE`, `INVALID_INTEGER`, `INVALID_FLOAT`, `INVALID_BOOLEAN`, `INVALID_DATE`,
@@ -80,15 +81,17 @@
 
 mod activity;
 mod api_version;
-pub mod bench;
-pub mod cli;
+mod app;
 mod config;
 mod connection;
 mod error;
 mod faults;
 mod handlers;
 mod hubspot_errors;
+mod lock;
+mod plan;
 pub mod property_values;
+mod random;
 mod rate_limit;
 mod responses;
 mod schema;
@@ -98,14 +101,14 @@ mod validation;
 
 pub use activity::{Counters, RequestRecord};
 pub use api_version::ApiVersion;
-pub use config::{
-    DEFAULT_DRAIN_LIMIT_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_STALL, HUBSPOT_WINDOW, MockConfig,
-    Plan, RateLimit,
-};
+pub use config::{DEFAULT_DRAIN_LIMIT_BYTES, DEFAULT_MAX_BODY_BYTES, MockConfig, RateLimit};
 pub use error::MockError;
-pub use faults::{DEFAULT_MIGRATION_RETRY_AFTER_SECS, Fault, FaultPlan, FaultSpecError};
+pub use faults::{
+    DEFAULT_MIGRATION_RETRY_AFTER_SECS, DEFAULT_STALL, Fault, FaultPlan, FaultSpecError,
+};
 pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_2026_03, UPSERT_PATH_V3};
 pub use hubspot_errors::MOCK_PORTAL_ID;
+pub use plan::{Plan, PlanLimits};
 pub use property_values::{
     DefinitionsError, PropertyDefinitions, TypedProperty, ValueRefusal, ValueType,
 };
@@ -115,4 +118,3 @@ pub use responses::{
 pub use schema::ObjectSchema;
 pub use server::{MockServer, SHUTDOWN_GRACE};
 pub use store::{FIRST_RECORD_ID, StoredRecord};
-pub use validation::MAX_INPUTS;

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::config::{Plan, RateLimit};
+use crate::config::RateLimit;
+use crate::lock::lock;
+use crate::plan::Plan;
+
+/// What one API limit increase adds to its base plan's daily figure.
+const DAILY_REQUESTS_PER_INCREASE: u64 = 1_000_000;
 
 /// The figures for the rate-limit headers of one response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,10 +25,10 @@ pub(crate) struct RateFigures {
     pub remaining: u32,
     /// `X-HubSpot-RateLimit-Interval-Milliseconds`.
     pub interval_ms: u128,
-    /// `X-HubSpot-RateLimit-Daily`.
-    pub daily: u64,
-    /// `X-HubSpot-RateLimit-Daily-Remaining`.
-    pub daily_remaining: u64,
+    /// `X-HubSpot-RateLimit-Daily`, absent when the limiter has no daily figure.
+    pub daily: Option<u64>,
+    /// `X-HubSpot-RateLimit-Daily-Remaining`, absent with `daily`.
+    pub daily_remaining: Option<u64>,
 }
 
 /// Which limit turned a request away.
@@ -78,32 +83,42 @@ impl RateLimiter {
             // Nothing is enforced, and the headers say so: a client that learns its pace from
             // them (as HubSpot's clients should) is not slowed to a plan's limit that the
             // server does not apply.
-            RateLimit::Unlimited => (u32::MAX, Duration::from_secs(10)),
+            RateLimit::Unlimited => (u32::MAX, self.plan.limits().window),
         }
     }
 
-    fn daily_max(&self) -> u64 {
-        self.daily_quota
-            .unwrap_or_else(|| self.plan.requests_per_day())
+    /// The daily figure the headers report: the quota when one is set, else the plan's
+    /// published figure. The add-on has none of its own (it adds to its base plan's): the mock
+    /// reports it on Enterprise with one increase, 2,000,000. Public apps get no daily headers,
+    /// as HubSpot sends them to private apps only.
+    fn daily_figure(&self) -> Option<u64> {
+        self.daily_quota.or_else(|| match self.plan {
+            Plan::ApiLimitIncrease => Plan::Enterprise
+                .limits()
+                .requests_per_day
+                .map(|base| base + DAILY_REQUESTS_PER_INCREASE),
+            plan => plan.limits().requests_per_day,
+        })
     }
 
     /// Figures to report on a response that was not counted (such as a 401).
     pub(crate) fn peek(&self) -> RateFigures {
         let (max, window) = self.window();
         let used = lock(&self.counts).daily_used;
+        let daily = self.daily_figure();
         RateFigures {
             max,
             remaining: max,
             interval_ms: window.as_millis(),
-            daily: self.daily_max(),
-            daily_remaining: self.daily_max().saturating_sub(used),
+            daily,
+            daily_remaining: daily.map(|daily| daily.saturating_sub(used)),
         }
     }
 
     /// Count a request by `token` made at `now`, or turn it away.
     pub(crate) fn check(&self, token: &str, now: Instant) -> Verdict {
         let (max, window) = self.window();
-        let daily = self.daily_max();
+        let daily = self.daily_figure();
         let mut counts = lock(&self.counts);
         let used = counts.daily_used;
         let mut figures = RateFigures {
@@ -111,7 +126,7 @@ impl RateLimiter {
             remaining: max,
             interval_ms: window.as_millis(),
             daily,
-            daily_remaining: daily.saturating_sub(used),
+            daily_remaining: daily.map(|daily| daily.saturating_sub(used)),
         };
         if self.daily_quota.is_some_and(|quota| used >= quota) {
             // The daily quota is spent, not the window: the window's figure stays what it is.
@@ -122,7 +137,7 @@ impl RateLimiter {
                     .count()
             });
             figures.remaining = max.saturating_sub(u32::try_from(in_window).unwrap_or(u32::MAX));
-            figures.daily_remaining = 0;
+            figures.daily_remaining = Some(0);
             return Verdict::Limited(Policy::Daily, figures);
         }
         if let RateLimit::Rolling { .. } = self.limit {
@@ -144,15 +159,9 @@ impl RateLimiter {
             figures.remaining = max.saturating_sub(u32::try_from(starts.len()).unwrap_or(u32::MAX));
         }
         counts.daily_used += 1;
-        figures.daily_remaining = daily.saturating_sub(counts.daily_used);
+        figures.daily_remaining = daily.map(|daily| daily.saturating_sub(counts.daily_used));
         Verdict::Allowed(figures)
     }
-}
-
-/// Lock a mutex, carrying on with the data if a panicking thread poisoned it (the counts stay
-/// consistent: every update is a single step).
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[cfg(test)]
@@ -222,9 +231,9 @@ mod tests {
         let l = RateLimiter::new(RateLimit::Unlimited, Plan::Starter, Some(2));
         let t0 = Instant::now();
         assert!(
-            matches!(l.check("a", t0), Verdict::Allowed(f) if f.daily_remaining == 1 && f.daily == 2)
+            matches!(l.check("a", t0), Verdict::Allowed(f) if f.daily_remaining == Some(1) && f.daily == Some(2))
         );
-        assert!(matches!(l.check("b", t0), Verdict::Allowed(f) if f.daily_remaining == 0));
+        assert!(matches!(l.check("b", t0), Verdict::Allowed(f) if f.daily_remaining == Some(0)));
         assert!(matches!(
             l.check("a", t0 + Duration::from_secs(3600)),
             Verdict::Limited(Policy::Daily, _)
@@ -233,7 +242,7 @@ mod tests {
 
     #[test]
     fn unlimited_reports_no_window_limit_but_the_plans_daily_figures() {
-        let l = RateLimiter::new(RateLimit::Unlimited, Plan::Addon, None);
+        let l = RateLimiter::new(RateLimit::Unlimited, Plan::ApiLimitIncrease, None);
         let t0 = Instant::now();
         for _ in 0..1000 {
             assert!(matches!(
@@ -241,9 +250,27 @@ mod tests {
                 Verdict::Allowed(f) if f.max == u32::MAX && f.remaining == u32::MAX
             ));
         }
-        assert_eq!(
-            l.peek().daily_remaining,
-            Plan::Addon.requests_per_day() - 1000
-        );
+        let figures = l.peek();
+        assert_eq!(figures.interval_ms, 10_000);
+        assert_eq!(figures.daily, Some(2_000_000));
+        assert_eq!(figures.daily_remaining, Some(2_000_000 - 1000));
+    }
+
+    #[test]
+    fn daily_figures_come_from_the_plan_or_the_quota() {
+        let daily = |plan, quota| {
+            RateLimiter::new(RateLimit::Unlimited, plan, quota)
+                .peek()
+                .daily
+        };
+        assert_eq!(daily(Plan::Free, None), Some(250_000));
+        assert_eq!(daily(Plan::Starter, None), Some(250_000));
+        assert_eq!(daily(Plan::Professional, None), Some(625_000));
+        assert_eq!(daily(Plan::Enterprise, None), Some(1_000_000));
+        assert_eq!(daily(Plan::ApiLimitIncrease, None), Some(2_000_000));
+        assert_eq!(daily(Plan::PublicApp, None), None);
+        assert_eq!(daily(Plan::PublicApp, Some(5)), Some(5));
+        let figures = RateLimiter::new(RateLimit::Unlimited, Plan::PublicApp, None).peek();
+        assert_eq!(figures.daily_remaining, None);
     }
 }

@@ -17,8 +17,8 @@ use hubspot_crm_api::v2026_03::types::{
 use hubspot_crm_api::v2026_09::types as v09;
 
 use crate::api_version::{ApiVersion, error_2026_09, record_2026_09};
-use crate::faults::mix;
 use crate::hubspot_errors::Rejection;
+use crate::random::mix;
 use crate::rate_limit::RateFigures;
 
 /// `X-HubSpot-RateLimit-Max`.
@@ -37,7 +37,7 @@ const TRUNCATION_PAUSE: std::time::Duration = std::time::Duration::from_millis(2
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json;charset=utf-8");
 
-/// Headers every upsert response carries.
+/// Headers every upsert response carries (the daily pair when the limiter has a daily figure).
 pub(crate) fn rate_headers(f: &RateFigures) -> HeaderMap {
     let mut h = HeaderMap::with_capacity(8);
     h.insert(CONTENT_TYPE, JSON);
@@ -53,14 +53,16 @@ pub(crate) fn rate_headers(f: &RateFigures) -> HeaderMap {
         HeaderName::from_static(HEADER_INTERVAL),
         HeaderValue::from(u64::try_from(f.interval_ms).unwrap_or(u64::MAX)),
     );
-    h.insert(
-        HeaderName::from_static(HEADER_DAILY),
-        HeaderValue::from(f.daily),
-    );
-    h.insert(
-        HeaderName::from_static(HEADER_DAILY_REMAINING),
-        HeaderValue::from(f.daily_remaining),
-    );
+    if let (Some(daily), Some(remaining)) = (f.daily, f.daily_remaining) {
+        h.insert(
+            HeaderName::from_static(HEADER_DAILY),
+            HeaderValue::from(daily),
+        );
+        h.insert(
+            HeaderName::from_static(HEADER_DAILY_REMAINING),
+            HeaderValue::from(remaining),
+        );
+    }
     h
 }
 

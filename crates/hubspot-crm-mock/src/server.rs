@@ -1,56 +1,26 @@
-//! A running mock: its shared state, its start on a listener, and the handle tests hold.
+//! A running mock: its start on a listener from a [`MockConfig`], and the handle tests hold.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::activity::{Activity, Counters, RequestRecord};
+use crate::activity::{Counters, RequestRecord};
+use crate::api_version::ApiVersion;
+use crate::app::App;
 use crate::config::MockConfig;
 use crate::connection::{ConnHandle, MockListener};
 use crate::error::MockError;
 use crate::handlers;
-use crate::rate_limit::{RateLimiter, lock};
-use crate::schema::{ObjectSchema, Schemas};
-use crate::store::{Applied, Conflict, Store, StoredRecord};
+use crate::rate_limit::RateLimiter;
+use crate::schema::Schemas;
+use crate::store::{Store, StoredRecord};
 use crate::validation::CheckedInput;
 
 /// How long [`MockServer::shutdown`] waits for open requests before dropping them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
-
-/// State shared by every request of one server.
-#[derive(Debug)]
-pub(crate) struct App {
-    pub config: MockConfig,
-    pub schemas: Schemas,
-    pub limiter: RateLimiter,
-    pub activity: Activity,
-    pub next_index: AtomicU64,
-    pub shutdown: watch::Receiver<bool>,
-    store: Mutex<Store>,
-}
-
-impl App {
-    /// Apply checked inputs under the store lock (held for this call only, never across an
-    /// await); nothing is applied on a unique-value conflict.
-    pub(crate) fn apply(
-        &self,
-        type_name: &str,
-        schema: &ObjectSchema,
-        inputs: Vec<CheckedInput>,
-        now: DateTime<Utc>,
-    ) -> Result<Applied, Conflict> {
-        lock(&self.store).apply(type_name, schema, inputs, now)
-    }
-
-    pub(crate) fn records(&self, type_name: &str) -> Vec<StoredRecord> {
-        lock(&self.store).records(type_name)
-    }
-}
 
 /// A running mock server. Dropping it stops the server too, without waiting.
 #[derive(Debug)]
@@ -61,7 +31,18 @@ pub struct MockServer {
     task: Option<JoinHandle<()>>,
 }
 
-pub(crate) async fn start(config: MockConfig) -> Result<MockServer, MockError> {
+impl MockConfig {
+    /// Start the server on its address and return its handle.
+    ///
+    /// # Errors
+    /// [`MockError::Bind`] when the address cannot be bound, [`MockError::ExistingRecord`]
+    /// when a record of [`MockConfig::existing_record`] cannot be stored.
+    pub async fn start(self) -> Result<MockServer, MockError> {
+        start(self).await
+    }
+}
+
+async fn start(config: MockConfig) -> Result<MockServer, MockError> {
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|source| MockError::Bind {
@@ -75,15 +56,8 @@ pub(crate) async fn start(config: MockConfig) -> Result<MockServer, MockError> {
     let schemas = Schemas::new(&config.schemas);
     let store = existing_records(&schemas, &config.existing)?;
     let (stop, stopped) = watch::channel(false);
-    let app = std::sync::Arc::new(App {
-        schemas,
-        limiter: RateLimiter::new(config.rate_limit, config.plan, config.daily_quota),
-        activity: Activity::default(),
-        next_index: AtomicU64::new(0),
-        shutdown: stopped.clone(),
-        store: Mutex::new(store),
-        config,
-    });
+    let limiter = RateLimiter::new(config.rate_limit, config.plan, config.daily_quota);
+    let app = std::sync::Arc::new(App::new(config, schemas, limiter, store, stopped.clone()));
     let router = handlers::router(std::sync::Arc::clone(&app));
     let mut stopped_signal = stopped;
     let serve = axum::serve(
@@ -189,13 +163,13 @@ impl MockServer {
 
     /// The full batch upsert URL for `object_type` at HubSpot's current version (2026-09).
     pub fn upsert_url(&self, object_type: &str) -> String {
-        self.upsert_url_for(crate::ApiVersion::V2026_09, object_type)
+        self.upsert_url_for(ApiVersion::V2026_09, object_type)
     }
 
     /// The full batch upsert URL for `object_type` at `version`.
-    pub fn upsert_url_for(&self, version: crate::ApiVersion, object_type: &str) -> String {
+    pub fn upsert_url_for(&self, version: ApiVersion, object_type: &str) -> String {
         match version {
-            crate::ApiVersion::V3 => format!(
+            ApiVersion::V3 => format!(
                 "http://{}/crm/v3/objects/{object_type}/batch/upsert",
                 self.addr
             ),

@@ -1,5 +1,5 @@
-//! Reading and checking a batch upsert body: whole-request rules (JSON shape, at most 100
-//! inputs, a unique `idProperty`, no duplicate ids) and per-input rules (known properties,
+//! Reading and checking a batch upsert body: whole-request rules (JSON shape, the plan's
+//! inputs per request, a unique `idProperty`, no duplicate ids) and per-input rules (known properties,
 //! valid emails, typed values), deciding between a 207 partial success and a whole-batch 400.
 
 use std::collections::HashSet;
@@ -11,9 +11,6 @@ use indexmap::IndexMap;
 
 use crate::hubspot_errors::{MOCK_PORTAL_ID, Rejection};
 use crate::schema::ObjectSchema;
-
-/// HubSpot's limit on inputs per batch request.
-pub const MAX_INPUTS: usize = 100;
 
 /// One input that passed every check, normalised (emails lower-cased) and ready to store.
 #[derive(Debug)]
@@ -108,7 +105,8 @@ pub(crate) fn is_valid_email(value: &str) -> bool {
         && !value.chars().any(char::is_whitespace)
 }
 
-/// Parse a body and check it against `schema`.
+/// Parse a body and check it against `schema`; a body of more than `max_inputs` inputs fails
+/// as a whole.
 ///
 /// # Errors
 /// A [`Rejection`] (400) when the request fails as a whole; nothing may then be applied.
@@ -116,6 +114,7 @@ pub(crate) fn check_batch(
     body: &[u8],
     type_name: &str,
     schema: &ObjectSchema,
+    max_inputs: usize,
 ) -> Result<CheckedBatch, Rejection> {
     let batch: RequestBody = serde_json::from_slice(body).map_err(|e| {
         Rejection::validation(format!(
@@ -126,10 +125,10 @@ pub(crate) fn check_batch(
     })?;
     let inputs = batch.inputs.unwrap_or_default();
     let received = inputs.len();
-    if received > MAX_INPUTS {
+    if received > max_inputs {
         return Err(Rejection::validation_with_context(
             format!(
-                "Batch input size of {received} exceeds the limit of {MAX_INPUTS} inputs per request"
+                "Batch input size of {received} exceeds the limit of {max_inputs} inputs per request"
             ),
             "inputs",
             vec![received.to_string()],

@@ -92,12 +92,16 @@ async fn daily_quota_gives_429_daily() {
 }
 
 #[tokio::test]
-async fn plans_set_the_window() {
-    for (plan, max) in [
-        (Plan::Starter, 100),
-        (Plan::Professional, 190),
-        (Plan::Enterprise, 190),
-        (Plan::Addon, 250),
+async fn plans_set_the_window_and_the_daily_figure() {
+    for (plan, max, daily) in [
+        (Plan::Free, 100, Some(250_000)),
+        (Plan::Starter, 100, Some(250_000)),
+        (Plan::Professional, 190, Some(625_000)),
+        (Plan::Enterprise, 190, Some(1_000_000)),
+        // The add-on on Enterprise with one increase.
+        (Plan::ApiLimitIncrease, 250, Some(2_000_000)),
+        // HubSpot sends public apps no daily headers.
+        (Plan::PublicApp, 110, None),
     ] {
         let mock = MockServer::builder()
             .plan(plan)
@@ -111,6 +115,23 @@ async fn plans_set_the_window() {
             reply.header_u64("x-hubspot-ratelimit-interval-milliseconds"),
             10_000
         );
+        match daily {
+            Some(daily) => {
+                assert_eq!(
+                    reply.header_u64("x-hubspot-ratelimit-daily"),
+                    daily,
+                    "{plan:?}"
+                );
+                assert_eq!(
+                    reply.header_u64("x-hubspot-ratelimit-daily-remaining"),
+                    daily - 1
+                );
+            }
+            None => {
+                assert_eq!(reply.header("x-hubspot-ratelimit-daily"), None, "{plan:?}");
+                assert_eq!(reply.header("x-hubspot-ratelimit-daily-remaining"), None);
+            }
+        }
         mock.shutdown().await;
     }
 }

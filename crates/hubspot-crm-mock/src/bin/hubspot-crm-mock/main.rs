@@ -1,8 +1,11 @@
 //! `hubspot-crm-mock`: run the mock HubSpot server until Ctrl-C.
 
+mod cli;
+
 use clap::Parser;
-use hubspot_crm_mock::cli::Args;
 use tracing_subscriber::EnvFilter;
+
+use crate::cli::Args;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {

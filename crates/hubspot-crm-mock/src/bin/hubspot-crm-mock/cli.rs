@@ -4,33 +4,41 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
+use clap::builder::PossibleValue;
 use clap::{Parser, ValueEnum};
+use hubspot_crm_mock::{FaultPlan, MockConfig, Plan, PropertyDefinitions};
 
-use crate::config::{MockConfig, Plan};
-use crate::faults::FaultPlan;
-use crate::property_values::PropertyDefinitions;
+/// A plan name on the command line; its help shows the plan's limits from [`Plan::limits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanArg(pub Plan);
 
-/// A plan name on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PlanArg {
-    /// 100 requests per 10 s.
-    Starter,
-    /// 190 requests per 10 s.
-    Professional,
-    /// 190 requests per 10 s.
-    Enterprise,
-    /// 250 requests per 10 s.
-    Addon,
-}
+impl ValueEnum for PlanArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            PlanArg(Plan::Free),
+            PlanArg(Plan::Starter),
+            PlanArg(Plan::Professional),
+            PlanArg(Plan::Enterprise),
+            PlanArg(Plan::ApiLimitIncrease),
+            PlanArg(Plan::PublicApp),
+        ]
+    }
 
-impl From<PlanArg> for Plan {
-    fn from(p: PlanArg) -> Plan {
-        match p {
-            PlanArg::Starter => Plan::Starter,
-            PlanArg::Professional => Plan::Professional,
-            PlanArg::Enterprise => Plan::Enterprise,
-            PlanArg::Addon => Plan::Addon,
-        }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let value = match self.0 {
+            Plan::Free => PossibleValue::new("free"),
+            Plan::Starter => PossibleValue::new("starter"),
+            Plan::Professional => PossibleValue::new("professional"),
+            Plan::Enterprise => PossibleValue::new("enterprise"),
+            Plan::ApiLimitIncrease => PossibleValue::new("addon").alias("api-limit-increase"),
+            Plan::PublicApp => PossibleValue::new("public-app"),
+        };
+        let limits = self.0.limits();
+        Some(value.help(format!(
+            "{} requests per {} s",
+            limits.requests_per_window,
+            limits.window.as_secs()
+        )))
     }
 }
 
@@ -48,8 +56,9 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
-    /// HubSpot plan whose rolling 10-second window to enforce.
-    #[arg(long, value_enum, default_value_t = PlanArg::Starter)]
+    /// HubSpot plan whose limits to enforce: requests per rolling window, inputs per request
+    /// and the daily figure of the headers (`api-limit-increase` is another name of `addon`).
+    #[arg(long, value_enum, default_value = "starter")]
     pub plan: PlanArg,
     /// Enforce no request-rate limit (for benchmarks).
     #[arg(long)]
@@ -95,7 +104,7 @@ impl Args {
     pub fn into_config(self) -> MockConfig {
         let mut config = MockConfig::default()
             .addr(SocketAddr::new(self.host, self.port))
-            .plan(self.plan.into())
+            .plan(self.plan.0)
             .latency(Duration::from_millis(self.latency_ms))
             .faults(self.faults)
             .seed(self.seed);
@@ -117,9 +126,9 @@ impl Args {
 
 #[cfg(test)]
 mod tests {
+    use hubspot_crm_mock::{Fault, MockServer};
+
     use super::*;
-    use crate::config::RateLimit;
-    use crate::faults::Fault;
 
     #[test]
     fn parses_every_flag() {
@@ -143,26 +152,53 @@ mod tests {
             "50",
         ])
         .expect("valid arguments");
-        let config = args.into_config();
-        assert_eq!(config.addr, SocketAddr::from(([127, 0, 0, 1], 9000)));
-        assert_eq!(config.plan, Plan::Professional);
-        assert_eq!(
-            config.rate_limit,
-            RateLimit::Rolling {
-                max: 190,
-                window: Duration::from_secs(10)
-            }
-        );
-        assert_eq!(config.latency, Duration::from_millis(25));
-        assert_eq!(config.seed, 7);
-        assert_eq!(config.daily_quota, Some(50));
-        assert_eq!(config.faults.fault_for(2, 7), Some(&Fault::BadGateway502));
-        assert_eq!(
-            config.faults.fault_for(4, 7),
-            Some(&Fault::GatewayTimeout504.after_apply())
-        );
-        let tokens = config.valid_tokens.expect("tokens set");
-        assert!(tokens.contains("a") && tokens.contains("b"));
+        let expected = MockServer::builder()
+            .addr(SocketAddr::from(([127, 0, 0, 1], 9000)))
+            .plan(Plan::Professional)
+            .latency(Duration::from_millis(25))
+            .faults(FaultPlan::scripted([
+                (2, Fault::BadGateway502),
+                (4, Fault::GatewayTimeout504.after_apply()),
+            ]))
+            .seed(7)
+            .daily_quota(50)
+            .valid_tokens(["a", "b"]);
+        assert_eq!(args.into_config(), expected);
+    }
+
+    #[test]
+    fn every_plan_by_name() {
+        for (name, plan) in [
+            ("free", Plan::Free),
+            ("starter", Plan::Starter),
+            ("professional", Plan::Professional),
+            ("enterprise", Plan::Enterprise),
+            ("addon", Plan::ApiLimitIncrease),
+            ("api-limit-increase", Plan::ApiLimitIncrease),
+            ("public-app", Plan::PublicApp),
+        ] {
+            let args = Args::try_parse_from(["hubspot-crm-mock", "--plan", name])
+                .unwrap_or_else(|e| panic!("--plan {name}: {e}"));
+            assert_eq!(args.plan, PlanArg(plan), "{name}");
+            assert_eq!(
+                args.into_config(),
+                MockServer::builder()
+                    .addr(SocketAddr::from(([127, 0, 0, 1], 8080)))
+                    .plan(plan),
+                "{name}"
+            );
+        }
+        let err =
+            Args::try_parse_from(["hubspot-crm-mock", "--plan", "gold"]).expect_err("not a plan");
+        assert!(err.to_string().contains("public-app"), "{err}");
+    }
+
+    #[test]
+    fn plan_help_shows_the_table() {
+        let help = PlanArg(Plan::ApiLimitIncrease)
+            .to_possible_value()
+            .and_then(|v| v.get_help().map(ToString::to_string));
+        assert_eq!(help.as_deref(), Some("250 requests per 10 s"));
     }
 
     #[test]
@@ -170,13 +206,13 @@ mod tests {
         let config = Args::try_parse_from(["hubspot-crm-mock"])
             .expect("no arguments needed")
             .into_config();
-        assert_eq!(config.addr.port(), 8080);
-        assert_eq!(config.faults, FaultPlan::None);
-        assert!(config.valid_tokens.is_none());
+        assert_eq!(
+            config,
+            MockServer::builder().addr(SocketAddr::from(([127, 0, 0, 1], 8080)))
+        );
         let err = Args::try_parse_from(["hubspot-crm-mock", "--faults", "3=418"])
             .expect_err("unknown fault");
         assert!(err.to_string().contains("unknown fault `418`"), "{err}");
-        assert!(Args::try_parse_from(["hubspot-crm-mock", "--plan", "gold"]).is_err());
         let example = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../examples/contacts-properties.json"
@@ -188,9 +224,13 @@ mod tests {
         ])
         .expect("a schema file")
         .into_config();
-        let people = &config.schemas["p_people"];
-        assert!(people.has_property("contract_start_date"));
-        assert_eq!(people.id_property_default(), Some("contact_external_id"));
+        let definitions = PropertyDefinitions::from_file(example).expect("the example reads");
+        assert_eq!(
+            config,
+            MockServer::builder()
+                .addr(SocketAddr::from(([127, 0, 0, 1], 8080)))
+                .property_definitions("p_people", &definitions)
+        );
         let err =
             Args::try_parse_from(["hubspot-crm-mock", "--property-schema", "/nonexistent.json"])
                 .expect_err("no such file");
@@ -199,12 +239,13 @@ mod tests {
                 .contains("cannot read property definitions from /nonexistent.json"),
             "{err}"
         );
-        assert!(
+        assert_eq!(
             Args::try_parse_from(["hubspot-crm-mock", "--no-rate-limit"])
                 .expect("flag")
-                .into_config()
-                .rate_limit
-                == RateLimit::Unlimited
+                .into_config(),
+            MockServer::builder()
+                .addr(SocketAddr::from(([127, 0, 0, 1], 8080)))
+                .no_rate_limit()
         );
     }
 }
