@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod diff;
 pub mod generate;
+pub mod modules;
 pub mod overlay;
 pub mod rewrite;
 pub mod spec_json;

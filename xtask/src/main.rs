@@ -26,6 +26,9 @@ tasks:
                       batch upsert operation, every schema it reaches, its scopes; lists known
                       deviations (xtask/src/upstream/deviations.rs) apart from drift.
                       Exit status: 0 match, 1 drift, 2 cannot compare
+  modules             print each crate's graph of top-level modules and its cycles
+                      (hubspot-crm, hubspot-crm-mock, hubspot-upsert)
+  modules --check     fail when a crate's top-level modules form a cycle, listing each one
   bench [--quick]     build in release, run the benchmark scenarios (full: under 15 min;
                       --quick: under 2 min), print the table, rewrite BENCHMARKS.md's results
   bench --smoke       a few seconds in a debug build: the harness works and every record
@@ -40,6 +43,8 @@ fn main() -> ExitCode {
         ["generate", "--check"] => run_generate(true),
         ["diff", options @ ..] => run_diff(options),
         ["upstream", options @ ..] => return run_upstream(options),
+        ["modules"] => run_modules(false),
+        ["modules", "--check"] => run_modules(true),
         ["bench"] => run_bench(xtask::bench::Mode::Full),
         ["bench", "--quick"] => run_bench(xtask::bench::Mode::Quick),
         ["bench", "--smoke"] => run_bench(xtask::bench::Mode::Smoke),
@@ -137,4 +142,49 @@ fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn run_modules(check: bool) -> anyhow::Result<ExitCode> {
+    let root = xtask::workspace_root();
+    let graphs = xtask::modules::read_all(&root)?;
+    let mut with_cycles = Vec::new();
+    for (target, graph) in &graphs {
+        let (cycles, _) = graph.cycles(1);
+        if !cycles.is_empty() {
+            with_cycles.push(target.package);
+        }
+        if check {
+            if !cycles.is_empty() {
+                print!(
+                    "{} ({})\n{}",
+                    target.package,
+                    target.root,
+                    xtask::modules::render_cycles(&root, graph)
+                );
+            }
+        } else {
+            println!("{}", xtask::modules::render_graph(&root, target, graph));
+        }
+    }
+    if with_cycles.is_empty() {
+        if check {
+            println!(
+                "no module import cycle in {}",
+                graphs
+                    .iter()
+                    .map(|(t, _)| t.package)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if check {
+        eprintln!(
+            "error: module import cycles in {}; move the pieces so that dependencies point one way",
+            with_cycles.join(", ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
