@@ -3,7 +3,9 @@
 pub mod bench;
 pub mod diff;
 pub mod generate;
+pub mod modules;
 pub mod overlay;
+pub mod public_api;
 pub mod rewrite;
 pub mod spec_json;
 pub mod upstream;

@@ -26,6 +26,12 @@ tasks:
                       batch upsert operation, every schema it reaches, its scopes; lists known
                       deviations (xtask/src/upstream/deviations.rs) apart from drift.
                       Exit status: 0 match, 1 drift, 2 cannot compare
+  public-api          list the public API of hubspot-crm and hubspot-crm-mock into
+                      public-api/<crate>.txt (rustdoc JSON read by cargo-public-api's library)
+  public-api --check  write nothing; fail with a diff when a committed listing is stale
+  modules             print each crate's graph of top-level modules and its cycles
+                      (hubspot-crm, hubspot-crm-mock, hubspot-upsert)
+  modules --check     fail when a crate's top-level modules form a cycle, listing each one
   bench [--quick]     build in release, run the benchmark scenarios (full: under 15 min;
                       --quick: under 2 min), print the table, rewrite BENCHMARKS.md's results
   bench --smoke       a few seconds in a debug build: the harness works and every record
@@ -33,6 +39,10 @@ tasks:
 ";
 
 fn main() -> ExitCode {
+    // `cargo xtask public-api` runs cargo with this binary as its rustdoc.
+    if let Some(rustdoc) = std::env::var_os(xtask::public_api::RUSTDOC_WRAPPER_ENV) {
+        return xtask::public_api::run_as_rustdoc(&rustdoc);
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
@@ -40,6 +50,10 @@ fn main() -> ExitCode {
         ["generate", "--check"] => run_generate(true),
         ["diff", options @ ..] => run_diff(options),
         ["upstream", options @ ..] => return run_upstream(options),
+        ["public-api"] => run_public_api(false),
+        ["public-api", "--check"] => run_public_api(true),
+        ["modules"] => run_modules(false),
+        ["modules", "--check"] => run_modules(true),
         ["bench"] => run_bench(xtask::bench::Mode::Full),
         ["bench", "--quick"] => run_bench(xtask::bench::Mode::Quick),
         ["bench", "--smoke"] => run_bench(xtask::bench::Mode::Smoke),
@@ -137,4 +151,77 @@ fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn run_public_api(check: bool) -> anyhow::Result<ExitCode> {
+    let root = xtask::workspace_root();
+    match xtask::public_api::run(&root, check)? {
+        Outcome::UpToDate => {
+            for listed in xtask::public_api::LISTED {
+                println!("{} is up to date", listed.listing);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Written(paths) => {
+            for path in paths {
+                println!("wrote {path}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Outcome::Stale(diffs) => {
+            for diff in diffs {
+                print!("{diff}");
+            }
+            eprintln!(
+                "error: the public API differs from the committed listing (+ added, - removed); \
+                 if the change is meant, run `cargo xtask public-api` and commit the listing"
+            );
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+fn run_modules(check: bool) -> anyhow::Result<ExitCode> {
+    let root = xtask::workspace_root();
+    let graphs = xtask::modules::read_all(&root)?;
+    let mut with_cycles = Vec::new();
+    for (target, graph) in &graphs {
+        let (cycles, _) = graph.cycles(1);
+        if !cycles.is_empty() {
+            with_cycles.push(target.package);
+        }
+        if check {
+            if !cycles.is_empty() {
+                print!(
+                    "{} ({})\n{}",
+                    target.package,
+                    target.root,
+                    xtask::modules::render_cycles(&root, graph)
+                );
+            }
+        } else {
+            println!("{}", xtask::modules::render_graph(&root, target, graph));
+        }
+    }
+    if with_cycles.is_empty() {
+        if check {
+            println!(
+                "no module import cycle in {}",
+                graphs
+                    .iter()
+                    .map(|(t, _)| t.package)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if check {
+        eprintln!(
+            "error: module import cycles in {}; move the pieces so that dependencies point one way",
+            with_cycles.join(", ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }
