@@ -234,7 +234,10 @@ async fn a_409_on_a_single_input_is_final() {
     );
     assert_eq!((summary.requests, summary.retries), (1, 0), "{summary}");
     let log = mock.request_log();
-    assert_eq!(requests_holding(&log, &outcomes[0].trace_id), [(Some(409), 1)]);
+    assert_eq!(
+        requests_holding(&log, &outcomes[0].trace_id),
+        [(Some(409), 1)]
+    );
     assert_eq!(mock.records("contacts").len(), 1, "only the holder");
     mock.shutdown().await;
 }
@@ -271,10 +274,7 @@ async fn two_conflicting_inputs_each_fail_alone() {
     let mut refused = vec![N];
     refused.extend(half.iter().flat_map(|&n| [n, n]));
     assert_eq!(sizes(&log, 409), refused);
-    let applied: Vec<usize> = [25, 13, 6, 3, 1, 1]
-        .iter()
-        .flat_map(|&n| [n, n])
-        .collect();
+    let applied: Vec<usize> = [25, 13, 6, 3, 1, 1].iter().flat_map(|&n| [n, n]).collect();
     assert_eq!(sizes(&log, 200), applied);
     for i in [10, 80] {
         let mut holding = vec![(Some(409), N)];
@@ -285,7 +285,11 @@ async fn two_conflicting_inputs_each_fail_alone() {
             "input {i}"
         );
     }
-    assert_eq!(mock.records("contacts").len(), 99, "the holder and the 98 others");
+    assert_eq!(
+        mock.records("contacts").len(),
+        99,
+        "the holder and the 98 others"
+    );
     mock.shutdown().await;
 }
 
@@ -373,7 +377,8 @@ fn assert_non_unique_message(outcome: &RecordOutcome, retried: bool) {
 }
 
 #[tokio::test]
-async fn one_input_with_a_non_unique_id_property_among_100_fails_alone_at_the_cost_of_the_halving() {
+async fn one_input_with_a_non_unique_id_property_among_100_fails_alone_at_the_cost_of_the_halving()
+{
     let mock = MockServer::builder()
         .no_rate_limit()
         .start()
@@ -422,7 +427,10 @@ async fn a_400_on_a_single_input_is_final() {
     assert_non_unique_message(&outcomes[0], false);
     assert_eq!((summary.requests, summary.retries), (1, 0), "{summary}");
     let log = mock.request_log();
-    assert_eq!(requests_holding(&log, &outcomes[0].trace_id), [(Some(400), 1)]);
+    assert_eq!(
+        requests_holding(&log, &outcomes[0].trace_id),
+        [(Some(400), 1)]
+    );
     assert!(mock.records("contacts").is_empty());
     mock.shutdown().await;
 }

@@ -49,7 +49,10 @@ async fn a_redirect_to_another_host_is_not_followed() {
         outcomes[0].kind
     );
     assert!(
-        matches!(&outcomes[0].kind, OutcomeKind::Failed { retried: false, .. }),
+        matches!(
+            &outcomes[0].kind,
+            OutcomeKind::Failed { retried: false, .. }
+        ),
         "{:?}",
         outcomes[0].kind
     );
