@@ -7,13 +7,14 @@
 //! outcome of the input it concerns: the generated `SimplePublicUpsertObject` of a result,
 //! the `StandardError` of a per-input error, the `Error` of a request refused as a whole.
 //! When the spec gains a field, regenerating is all it takes for these to keep passing.
-
 //!
 //! Every test runs for each API version the client speaks, against that version's spec and
 //! generated types: 2026-03's 207 with `warnings` on results, 2026-09's 200 with `errors`
 //! (and, read liberally, a 2026-09 answer that still comes as a 207).
-
-use std::sync::Arc;
+//!
+//! The answers come from [`CannedHubSpot`], not from the mock: the mock sends only what it
+//! builds from its store, never a body with every optional field of the spec set, nor a
+//! 2026-09 answer as a 207 (see `common/canned_hubspot.rs`).
 
 use hubspot_crm::api::{v2026_03, v2026_09};
 use hubspot_crm::{
@@ -23,11 +24,10 @@ use hubspot_crm::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
 
 mod common;
-use common::read_request;
+use common::canned_hubspot::{CannedAnswer, CannedHubSpot};
+use common::failure_category;
 
 /// The spec of `version`, as JSON.
 fn spec(version: &str) -> Value {
@@ -146,30 +146,6 @@ fn a_body_with_every_field_of_the_spec_round_trips_through_the_generated_types()
     assert_eq!(body["numErrors"], json!(1));
 }
 
-/// Serves `status` and `body` to every request on 127.0.0.1 and returns the base URL.
-async fn serve(status: &'static str, body: Value) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let body = Arc::new(body.to_string());
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let body = body.clone();
-            tokio::spawn(async move {
-                // Read the head and as much of the body as its length says, then answer.
-                if read_request(&mut socket).await.is_none() {
-                    return;
-                }
-                let response = format!(
-                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
 fn client<V: ApiVersion>(base_url: &str) -> Client<V> {
     Client::builder()
         .api_version(V::default())
@@ -182,7 +158,7 @@ fn client<V: ApiVersion>(base_url: &str) -> Client<V> {
 
 /// A bulk run of version `V` answered `status` with a partial-success body of every field
 /// hands each part of it, whole, to the outcome of its input.
-async fn outcome_carries_every_field<V>(status: &'static str)
+async fn outcome_carries_every_field<V>(status: u16)
 where
     V: ApiVersion,
     V::Record: Serialize,
@@ -190,7 +166,7 @@ where
 {
     let spec = spec(V::NAME);
     let body = full_partial(&spec, V::NAME);
-    let base = serve(status, body.clone()).await;
+    let hubspot = CannedHubSpot::start(CannedAnswer::json(status, body.clone())).await;
     let inputs = vec![
         UpsertInput::new("ada@example.com")
             .id_property("email")
@@ -199,11 +175,18 @@ where
             .id_property("email")
             .trace_id("t-2"),
     ];
-    let (outcomes, summary) = client::<V>(&base)
+    let (outcomes, summary) = client::<V>(&hubspot.base_url())
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
     assert_eq!(summary.requests, 1, "{summary}");
+    let requests = hubspot.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(
+        requests[0].uri.path(),
+        format!("/crm/objects/{}/contacts/batch/upsert", V::NAME)
+    );
+    assert_eq!(requests[0].body["inputs"].as_array().map(Vec::len), Some(2));
 
     let OutcomeKind::Created { record_id, record } = &outcomes[0].kind else {
         panic!("input 0 ended {:?}", outcomes[0].kind);
@@ -216,7 +199,6 @@ where
     );
 
     let OutcomeKind::Failed {
-        cause,
         message,
         error: Some(error),
         ..
@@ -235,7 +217,10 @@ where
         body["errors"][0],
         "the outcome holds HubSpot's whole error"
     );
-    assert_eq!(cause.hubspot_category(), error.category());
+    assert_eq!(
+        failure_category(&outcomes[1].kind).as_deref(),
+        error.category()
+    );
     assert_eq!(Some(message.as_str()), error.message());
     assert_eq!(
         error.sub_category(),
@@ -247,25 +232,25 @@ where
 
 #[tokio::test]
 async fn the_bulk_outcome_carries_every_field_hubspot_sent() {
-    outcome_carries_every_field::<V2026_03>("207 Multi-Status").await;
-    outcome_carries_every_field::<V2026_09>("200 OK").await;
+    outcome_carries_every_field::<V2026_03>(207).await;
+    outcome_carries_every_field::<V2026_09>(200).await;
 }
 
 #[tokio::test]
 async fn a_2026_09_answer_sent_as_a_207_still_maps_every_input() {
-    outcome_carries_every_field::<V2026_09>("207 Multi-Status").await;
+    outcome_carries_every_field::<V2026_09>(207).await;
 }
 
 #[tokio::test]
 async fn the_2026_03_warnings_reach_the_outcome() {
     let body = full_partial(&spec("2026-03"), "2026-03");
-    let base = serve("207 Multi-Status", body.clone()).await;
+    let hubspot = CannedHubSpot::start(CannedAnswer::json(207, body.clone())).await;
     let inputs = vec![
         UpsertInput::new("ada@example.com")
             .id_property("email")
             .trace_id("t-1"),
     ];
-    let (outcomes, _) = client::<V2026_03>(&base)
+    let (outcomes, _) = client::<V2026_03>(&hubspot.base_url())
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
@@ -286,9 +271,9 @@ where
 {
     let spec = spec(V::NAME);
     let error = full(&spec, "Error");
-    let base = serve("400 Bad Request", error.clone()).await;
+    let hubspot = CannedHubSpot::start(CannedAnswer::json(400, error.clone())).await;
     let inputs = vec![UpsertInput::new("ada@example.com").id_property("email")];
-    let (outcomes, _) = client::<V>(&base)
+    let (outcomes, _) = client::<V>(&hubspot.base_url())
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;

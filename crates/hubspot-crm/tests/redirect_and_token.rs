@@ -1,11 +1,19 @@
 //! The access token never leaves for another host: redirects are not followed.
+//!
+//! The redirect comes from [`CannedHubSpot`], not from the mock: HubSpot's API does not
+//! redirect an upsert, so the mock never does, but a proxy or a wrong base URL can (see
+//! `common/canned_hubspot.rs`). The other host is a bare listener that only counts the
+//! connections it accepts: it is never meant to answer.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use hubspot_crm::{AccessToken, Client, ObjectType, OutcomeKind, UpsertInput};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+
+mod common;
+use common::canned_hubspot::{CannedAnswer, CannedHubSpot};
+use common::failure_category;
 
 #[tokio::test]
 async fn a_redirect_to_another_host_is_not_followed() {
@@ -19,21 +27,13 @@ async fn a_redirect_to_another_host_is_not_followed() {
         }
     });
 
-    let api = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let api_addr = api.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((mut socket, _)) = api.accept().await {
-            let mut buf = vec![0u8; 64 * 1024];
-            let _ = socket.read(&mut buf).await;
-            let reply = format!(
-                "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://{other_addr}/steal\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            );
-            let _ = socket.write_all(reply.as_bytes()).await;
-        }
-    });
+    let api = CannedHubSpot::start(
+        CannedAnswer::empty(307).header("location", &format!("http://{other_addr}/steal")),
+    )
+    .await;
 
     let client = Client::builder()
-        .base_url(format!("http://{api_addr}"))
+        .base_url(api.base_url())
         .token(AccessToken::new("SECRET-token"))
         .build()
         .expect("client");
@@ -42,12 +42,22 @@ async fn a_redirect_to_another_host_is_not_followed() {
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
+    assert_eq!(
+        failure_category(&outcomes[0].kind).as_deref(),
+        Some("HTTP_307"),
+        "{:?}",
+        outcomes[0].kind
+    );
     assert!(
-        matches!(&outcomes[0].kind, OutcomeKind::Failed { cause, retried: false, .. } if cause.code() == "HTTP_307"),
+        matches!(
+            &outcomes[0].kind,
+            OutcomeKind::Failed { retried: false, .. }
+        ),
         "{:?}",
         outcomes[0].kind
     );
     assert_eq!(summary.requests, 1);
+    assert_eq!(api.requests().len(), 1);
     assert_eq!(
         contacted.load(Ordering::SeqCst),
         0,

@@ -1,137 +1,96 @@
 //! HubSpot 2026-09 drops the 207 response and puts `errors` and `numErrors` into the 200 body.
 //! The client reads errors from whichever success body arrives, so a 200 that carries errors
-//! still maps every input to its own outcome. A one-route server on 127.0.0.1 answers in that
-//! shape: inputs whose id starts with `bad` fail, the others are created.
+//! still maps every input to its own outcome. The embedded mock answers a 2026-09 batch in
+//! that shape, over loopback HTTP: inputs whose email is invalid fail, the others are created,
+//! and its results come in an order other than the inputs'.
 
-use hubspot_crm::{AccessToken, Client, ObjectType, OutcomeKind, RetryPolicy, UpsertInput};
-use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use hubspot_crm::{
+    AccessToken, Client, ObjectType, OutcomeKind, RateLimit, RetryPolicy, UpsertInput, V2026_09,
+};
+use hubspot_crm_mock::MockServer;
+use std::time::Duration;
 
 mod common;
-use common::read_request;
-
-/// The 2026-09 answer to one batch: status 200, `results` and `errors` side by side.
-fn answer(request: &Value, next_id: &AtomicUsize) -> Value {
-    let inputs = request["inputs"].as_array().cloned().unwrap_or_default();
-    let mut results = Vec::new();
-    let mut errors = Vec::new();
-    for input in inputs.iter().rev() {
-        let id = input["id"].as_str().unwrap_or_default();
-        let trace = input["objectWriteTraceId"].clone();
-        if id.starts_with("bad") {
-            errors.push(json!({
-                "status": "error",
-                "category": "VALIDATION_ERROR",
-                "message": format!("Property values were not valid for {id}"),
-                "context": {"objectWriteTraceId": [trace]},
-            }));
-        } else {
-            let record = next_id.fetch_add(1, Ordering::SeqCst);
-            results.push(json!({
-                "id": record.to_string(),
-                "new": true,
-                "archived": false,
-                "createdAt": "2026-09-20T12:00:00Z",
-                "updatedAt": "2026-09-20T12:00:00Z",
-                "objectWriteTraceId": trace,
-                "properties": {"email": id, "hs_object_id": record.to_string()},
-            }));
-        }
-    }
-    json!({
-        "status": "COMPLETE",
-        "startedAt": "2026-09-20T12:00:00Z",
-        "completedAt": "2026-09-20T12:00:00.100Z",
-        "numErrors": errors.len(),
-        "results": results,
-        "errors": errors,
-    })
-}
-
-/// Serves the 2026-09 shape until the test ends; counts the requests it answered.
-async fn serve_2026_09() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let requests = Arc::new(AtomicUsize::new(0));
-    let counted = Arc::clone(&requests);
-    tokio::spawn(async move {
-        let next_id = Arc::new(AtomicUsize::new(500));
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let counted = Arc::clone(&counted);
-            let next_id = Arc::clone(&next_id);
-            tokio::spawn(async move {
-                while let Some(body) = read_request(&mut socket).await {
-                    counted.fetch_add(1, Ordering::SeqCst);
-                    let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    let text = answer(&request, &next_id).to_string();
-                    let response = format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{text}",
-                        text.len()
-                    );
-                    if socket.write_all(response.as_bytes()).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (base, requests)
-}
+use common::failure_category;
 
 #[tokio::test]
 async fn errors_in_a_200_body_fail_their_own_inputs_only() {
-    let (base, requests) = serve_2026_09().await;
+    let mock = MockServer::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("mock");
     let client = Client::builder()
-        .base_url(base)
+        .api_version(V2026_09)
+        .base_url(mock.base_url())
         .token(AccessToken::new("token-2026-09"))
         .retry_policy(RetryPolicy::never())
+        .rate_limit(RateLimit::new(1000, Duration::from_secs(1)))
         .build()
         .expect("client");
     let inputs = vec![
         UpsertInput::new("ada@example.com").id_property("email"),
-        UpsertInput::new("bad-1@example.com").id_property("email"),
+        UpsertInput::new("bad-1-at-example.com").id_property("email"),
         UpsertInput::new("grace@example.com").id_property("email"),
-        UpsertInput::new("bad-2@example.com").id_property("email"),
+        UpsertInput::new("bad-2-at-example.com").id_property("email"),
     ];
     let (outcomes, summary) = client
         .bulk_upsert_iter(ObjectType::contacts(), inputs)
         .collect_all()
         .await;
 
-    assert_eq!(requests.load(Ordering::SeqCst), 1, "one batch, no retry");
+    let log = mock.request_log();
+    assert_eq!(log.len(), 1, "one batch, no retry");
+    assert_eq!(summary.requests, 1, "{summary}");
+    assert_eq!(log[0].api_version, hubspot_crm_mock::ApiVersion::V2026_09);
+    assert_eq!(log[0].status, Some(200), "a 200, not a 207");
     assert_eq!(outcomes.len(), 4);
     let positions: Vec<u64> = outcomes.iter().map(|o| o.position).collect();
     assert_eq!(positions, vec![0, 1, 2, 3]);
+    let stored = mock.records("contacts");
     for outcome in &outcomes {
         match (&outcome.kind, outcome.id.starts_with("bad")) {
             (OutcomeKind::Created { record_id, .. }, false) => {
-                assert!(
-                    record_id.parse::<u64>().is_ok_and(|id| id >= 500),
-                    "{record_id}"
+                let record = stored
+                    .iter()
+                    .find(|r| r.id == *record_id)
+                    .unwrap_or_else(|| panic!("{record_id} is not in the mock"));
+                assert_eq!(
+                    record.properties.get("email"),
+                    Some(&outcome.id),
+                    "the record created for {}",
+                    outcome.id
                 );
             }
             (
                 OutcomeKind::Failed {
-                    cause,
                     message,
                     retried,
+                    error,
                     ..
                 },
                 true,
             ) => {
-                assert_eq!(cause.code(), "VALIDATION_ERROR");
                 assert_eq!(
-                    message,
-                    &format!("Property values were not valid for {}", outcome.id)
+                    failure_category(&outcome.kind).as_deref(),
+                    Some("VALIDATION_ERROR")
+                );
+                let error = error.as_deref().expect("HubSpot's error for the input");
+                assert_eq!(error.message(), Some(message.as_str()));
+                assert!(
+                    message.contains(&format!("Email address {} is invalid", outcome.id)),
+                    "{message}"
+                );
+                assert_eq!(
+                    error.context().get("objectWriteTraceId"),
+                    Some(&vec![outcome.trace_id.clone()])
                 );
                 assert!(!retried);
             }
             (other, _) => panic!("input {} ended {other:?}", outcome.id),
         }
     }
+    assert_eq!(stored.len(), 2);
     assert_eq!(
         (
             summary.created,
@@ -141,4 +100,5 @@ async fn errors_in_a_200_body_fail_their_own_inputs_only() {
         ),
         (2, 0, 2, 0)
     );
+    mock.shutdown().await;
 }

@@ -1,28 +1,13 @@
-//! Helpers shared by the tests that stand up a one-route HTTP server on 127.0.0.1.
+//! Helpers shared by the integration tests. Each test binary compiles this module whole and
+//! uses a part of it, hence `dead_code` is allowed here.
+#![allow(dead_code)]
 
-use tokio::io::AsyncReadExt;
-use tokio::net::TcpStream;
+pub mod canned_hubspot;
 
-/// Reads one HTTP/1.1 request and returns its body, or `None` when the peer closed.
-pub async fn read_request(socket: &mut TcpStream) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                return Some(buf[end + 4..end + 4 + length].to_vec());
-            }
-        }
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
+use hubspot_crm::{ApiVersion, OutcomeKind};
+
+/// The code of a failed outcome's cause (HubSpot's category, such as `CONFLICT`, or the
+/// client's own, such as `TRANSPORT`); `None` for any other outcome.
+pub fn failure_category<V: ApiVersion>(kind: &OutcomeKind<V>) -> Option<String> {
+    kind.failure_cause().map(|cause| cause.code().into_owned())
 }
