@@ -5,8 +5,9 @@
 //! Memory: at most `(concurrency + 1) × 100` inputs wait to be sent, at most
 //! `concurrency × 100` are in flight, and the outcome channel holds at most `concurrency`
 //! messages of at most 100 outcomes each (outcomes travel one message per request, not one
-//! per record, which halved the cost of reporting them); when the consumer stops reading
-//! outcomes, the coordinator stops reading inputs. Nothing grows with the size of the input.
+//! per record, so a channel send and a wake-up are paid once per request); when the consumer
+//! stops reading outcomes, the coordinator stops reading inputs. Nothing grows with the size
+//! of the input.
 //!
 //! Batch forming: a full batch of 100 goes out as soon as a request slot is free. A partial
 //! batch goes out when the input has ended, when the waiting queue is full (duplicates held

@@ -15,9 +15,11 @@
 //! [`PropertySchema`] check and its normalization (an option given by
 //! its label counts as its value, trimmed whitespace does not count), in the order of their
 //! names, so that the order of columns or keys in the source does not count either. It is
-//! XXH3-64, a fixed and published algorithm (so a state stays valid across versions of this
-//! crate, of Rust and of HubSpot's API), about 20 times cheaper than SHA-256 on a record's
-//! few hundred bytes. It is not cryptographic and needs not be: it only compares one record's
+//! XXH3-64, a fixed and published algorithm, because fingerprints are stored on disk and
+//! compared by later runs: the same values must hash alike in every version of this crate, of
+//! Rust and of HubSpot's API, on every platform. That is a correctness need, not a matter of
+//! speed: std's `DefaultHasher` promises none of it (its algorithm may change with any Rust
+//! release). It is not cryptographic and needs not be: it only compares one record's
 //! values with the same record's previous values, so a change goes unseen only when both
 //! hash alike, a chance of 2⁻⁶⁴ per change (about one in 10¹⁹ even at a billion changes).
 //!
