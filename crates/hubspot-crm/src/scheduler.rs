@@ -25,45 +25,19 @@ use crate::input::UpsertInput;
 pub const MAX_BATCH: usize = 100;
 
 /// The identity of a record for the duplicate rule: its id property (if any) and id, both
-/// lower-cased. Most inputs' are lower-case already, and then the key is the input's own
-/// strings (`AsIs`); otherwise it keeps the lower-cased id property and id in one string
-/// (`text`) with the length of the id property's part (`split`, `None` when there is none).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum RecordKey {
-    AsIs,
-    Lowered { split: Option<usize>, text: String },
+/// lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RecordKey {
+    id_property: Option<String>,
+    id: String,
 }
 
 impl RecordKey {
     fn of(input: &UpsertInput) -> Self {
-        let id = input.id();
-        let id_property = input.get_id_property();
-        if is_lowercase_ascii(id) && id_property.is_none_or(is_lowercase_ascii) {
-            return RecordKey::AsIs;
+        RecordKey {
+            id_property: input.get_id_property().map(str::to_lowercase),
+            id: input.id().to_lowercase(),
         }
-        let mut text = String::with_capacity(id.len() + id_property.map_or(0, str::len));
-        let split = id_property.map(|p| {
-            push_lowercase(&mut text, p);
-            text.len()
-        });
-        push_lowercase(&mut text, id);
-        RecordKey::Lowered { split, text }
-    }
-}
-
-/// ASCII text without an upper-case letter: its own lower-case form.
-fn is_lowercase_ascii(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-}
-
-/// Appends `s` lower-cased, as `str::to_lowercase` would, without a copy for ASCII text.
-fn push_lowercase(out: &mut String, s: &str) {
-    if s.is_ascii() {
-        let start = out.len();
-        out.push_str(s);
-        out[start..].make_ascii_lowercase();
-    } else {
-        out.push_str(&s.to_lowercase());
     }
 }
 
@@ -71,7 +45,7 @@ fn push_lowercase(out: &mut String, s: &str) {
 /// running request, the engine's copy of it and the busy sets, so none of these copies it.
 ///
 /// Equality and hashing are those of the key alone (lower-cased id property and id), so a
-/// set of entries is a set of keys; see [`Entry::key`].
+/// set of entries is a set of keys.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) input: UpsertInput,
@@ -86,21 +60,11 @@ impl Entry {
         }
     }
 
-    /// The lower-cased (id property, id).
-    pub(crate) fn key(&self) -> (Option<&str>, &str) {
-        match &self.key {
-            RecordKey::AsIs => (self.input.get_id_property(), self.input.id()),
-            RecordKey::Lowered { split, text } => match split {
-                Some(at) => (text.get(..*at), text.get(*at..).unwrap_or_default()),
-                None => (None, text.as_str()),
-            },
-        }
-    }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.key == other.key
     }
 }
 
@@ -108,7 +72,7 @@ impl Eq for Entry {}
 
 impl Hash for Entry {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
+        self.key.hash(state);
     }
 }
 
