@@ -92,30 +92,14 @@ impl<V: ApiVersion> Emitter<V> {
                 .by_ref()
                 .take(MAX_BATCH)
                 .map(|(item, kind)| {
-                    // Unique by now (the busy sets and the copy of the request are gone), so
-                    // the strings move into the outcome; copied otherwise.
-                    let (id, id_property, trace_id, normalized) = Arc::try_unwrap(item.entry)
-                        .map(|mut entry| {
-                            let normalized = entry.input.take_normalized();
-                            let (id, id_property, trace_id) = entry.input.into_identity();
-                            (id, id_property, trace_id, normalized)
-                        })
-                        .unwrap_or_else(|shared| {
-                            let shared = &shared.input;
-                            (
-                                shared.id().to_string(),
-                                shared.get_id_property().map(str::to_string),
-                                shared.get_trace_id().unwrap_or_default().to_string(),
-                                shared.normalized().to_vec(),
-                            )
-                        });
+                    let input = item.input();
                     RecordOutcome {
                         position: item.position,
-                        id,
-                        id_property,
-                        trace_id,
+                        id: input.id().to_owned(),
+                        id_property: input.get_id_property().map(str::to_owned),
+                        trace_id: item.trace_id().to_owned(),
                         kind,
-                        normalized,
+                        normalized: input.normalized().to_vec(),
                     }
                 })
                 .collect();
