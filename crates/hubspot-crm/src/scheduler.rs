@@ -13,11 +13,9 @@
 //! with its key is skipped too for that batch.
 
 use std::borrow::Borrow;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-
-use rustc_hash::FxHashSet;
 
 use crate::input::UpsertInput;
 
@@ -136,16 +134,11 @@ impl Borrow<str> for ByTrace {
 }
 
 /// Inputs read but not yet sent, and the keys of inputs sent but not yet final.
-///
-/// The sets hash with `rustc_hash`'s Fx hasher rather than std's SipHash: they are looked up
-/// several times per input, SipHash was a tenth of the client's CPU time in the
-/// client-overhead benchmark, and they never hold more than `(concurrency + 1) × 100` entries,
-/// so keys crafted to collide could slow a run down but not blow it up.
 #[derive(Debug, Default)]
 pub(crate) struct Scheduler {
     waiting: VecDeque<Item>,
-    busy_keys: FxHashSet<Arc<Entry>>,
-    busy_traces: FxHashSet<ByTrace>,
+    busy_keys: HashSet<Arc<Entry>>,
+    busy_traces: HashSet<ByTrace>,
 }
 
 impl Scheduler {
@@ -163,11 +156,11 @@ impl Scheduler {
     /// to [`Scheduler::take`] unchanged, before the queue changes.
     pub(crate) fn plan(&self) -> Vec<usize> {
         let mut taken = Vec::with_capacity(MAX_BATCH.min(self.waiting.len()));
-        let mut keys: FxHashSet<&Entry> =
-            FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
-        let mut traces: FxHashSet<&str> =
-            FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
-        let mut blocked: FxHashSet<&Entry> = FxHashSet::default();
+        let mut keys: HashSet<&Entry> =
+            HashSet::with_capacity(taken.capacity());
+        let mut traces: HashSet<&str> =
+            HashSet::with_capacity(taken.capacity());
+        let mut blocked: HashSet<&Entry> = HashSet::new();
         for (i, item) in self.waiting.iter().enumerate() {
             if taken.len() == MAX_BATCH {
                 break;

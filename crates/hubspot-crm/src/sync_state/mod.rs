@@ -46,13 +46,12 @@
 
 pub mod sqlite;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rustc_hash::FxHashSet;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::api_version::{ApiVersion, UpsertedRecord};
@@ -101,9 +100,10 @@ pub struct Accepted {
 
 /// Keys a run has read, kept as 64-bit hashes (16 to 32 bytes each in memory): a million keys
 /// take about 20 MB. Two keys hashing alike make the later one be sent and not counted as gone,
-/// which is harmless.
+/// which is harmless. The hash is the fingerprint's XXH3-64; nothing of it is stored, so any
+/// 64-bit hash would do.
 #[derive(Debug, Default)]
-pub struct SeenKeys(FxHashSet<u64>);
+pub struct SeenKeys(HashSet<u64>);
 
 impl SeenKeys {
     /// Adds `key`; false when it (or a key hashing alike) was seen before.
