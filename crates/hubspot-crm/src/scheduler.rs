@@ -57,7 +57,6 @@ impl Entry {
             input,
         }
     }
-
 }
 
 impl PartialEq for Entry {
@@ -156,10 +155,8 @@ impl Scheduler {
     /// to [`Scheduler::take`] unchanged, before the queue changes.
     pub(crate) fn plan(&self) -> Vec<usize> {
         let mut taken = Vec::with_capacity(MAX_BATCH.min(self.waiting.len()));
-        let mut keys: HashSet<&Entry> =
-            HashSet::with_capacity(taken.capacity());
-        let mut traces: HashSet<&str> =
-            HashSet::with_capacity(taken.capacity());
+        let mut keys: HashSet<&Entry> = HashSet::with_capacity(taken.capacity());
+        let mut traces: HashSet<&str> = HashSet::with_capacity(taken.capacity());
         let mut blocked: HashSet<&Entry> = HashSet::new();
         for (i, item) in self.waiting.iter().enumerate() {
             if taken.len() == MAX_BATCH {
