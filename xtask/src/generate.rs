@@ -293,8 +293,9 @@ fn settings() -> GenerationSettings {
         // Property maps keep the order they were written and read in: request bodies are
         // deterministic and `hubspot-crm` uses the generated map as its `Properties`. The
         // alias (hubspot-crm-api/src/lib.rs) is `indexmap::IndexMap` with foldhash's seeded
-        // hasher: SipHash was 7% of the bulk path's instructions, and typify appends
-        // `<K, V>` to this path, so a hasher can only be chosen through an alias.
+        // hasher (why: the alias's docs; the figure: BENCHMARKS.md, peers scenario), and
+        // typify appends `<K, V>` to this path, so a hasher can only be chosen through an
+        // alias.
         .with_map_type("crate::OrderedMap");
     settings
 }

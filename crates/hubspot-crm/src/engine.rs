@@ -5,8 +5,9 @@
 //! Memory: at most `(concurrency + 1) × 100` inputs wait to be sent, at most
 //! `concurrency × 100` are in flight, and the outcome channel holds at most `concurrency`
 //! messages of at most 100 outcomes each (outcomes travel one message per request, not one
-//! per record, which halved the cost of reporting them); when the consumer stops reading
-//! outcomes, the coordinator stops reading inputs. Nothing grows with the size of the input.
+//! per record, so a channel send and a wake-up are paid once per request); when the consumer
+//! stops reading outcomes, the coordinator stops reading inputs. Nothing grows with the size
+//! of the input.
 //!
 //! Batch forming: a full batch of 100 goes out as soon as a request slot is free. A partial
 //! batch goes out when the input has ended, when the waiting queue is full (duplicates held
@@ -94,35 +95,14 @@ impl<V: ApiVersion> Emitter<V> {
                 .by_ref()
                 .take(INPUTS_PER_REQUEST)
                 .map(|(item, kind)| {
-                    // Unique by now (the busy sets and the copy of the request are gone), so
-                    // the strings move into the outcome; copied otherwise.
-                    let (id, id_property, trace_id, normalized) = Arc::try_unwrap(item.entry)
-                        .map(|mut entry| {
-                            let normalized = entry.input.take_normalized();
-                            let (id, id_property, trace_id) = entry.input.into_identity();
-                            (id, id_property, trace_id, normalized)
-                        })
-                        .unwrap_or_else(|shared| {
-                            let shared = &shared.input;
-                            (
-                                shared.id().to_string(),
-                                shared.as_api().id_property.as_deref().map(str::to_string),
-                                shared
-                                    .as_api()
-                                    .object_write_trace_id
-                                    .as_deref()
-                                    .unwrap_or_default()
-                                    .to_string(),
-                                shared.normalized().to_vec(),
-                            )
-                        });
+                    let input = item.input();
                     RecordOutcome {
                         position: item.position,
-                        id,
-                        id_property,
-                        trace_id,
+                        id: input.id().to_owned(),
+                        id_property: input.as_api().id_property.clone(),
+                        trace_id: item.trace_id().to_owned(),
                         kind,
-                        normalized,
+                        normalized: input.normalized().to_vec(),
                     }
                 })
                 .collect();
@@ -526,27 +506,9 @@ impl<V: ApiVersion> Coordinator<V> {
     }
 }
 
-/// The trace id the client gives an input without one: `hsc-<run tag>-<position>`, written
-/// without `format!` (it is made for every such input).
+/// The trace id the client gives an input without one: `hsc-<run tag>-<position>`.
 fn generated_trace_id(tag: &str, position: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut n = position;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let digits = &digits[start..];
-    let mut id = String::with_capacity(5 + tag.len() + digits.len());
-    id.push_str("hsc-");
-    id.push_str(tag);
-    id.push('-');
-    id.extend(digits.iter().map(|d| char::from(*d)));
-    id
+    format!("hsc-{tag}-{position}")
 }
 
 async fn sleep_until_opt(at: Option<Instant>) {
@@ -561,12 +523,11 @@ mod tests {
     use super::generated_trace_id;
 
     #[test]
-    fn generated_trace_ids_read_as_formatted() {
-        for position in [0, 7, 10, 99, 100, 12_345, u64::MAX] {
-            assert_eq!(
-                generated_trace_id("0badcafe", position),
-                format!("hsc-0badcafe-{position}")
-            );
-        }
+    fn generated_trace_ids_name_the_run_and_the_position() {
+        assert_eq!(generated_trace_id("0badcafe", 0), "hsc-0badcafe-0");
+        assert_eq!(
+            generated_trace_id("0badcafe", u64::MAX),
+            "hsc-0badcafe-18446744073709551615"
+        );
     }
 }

@@ -186,14 +186,6 @@ impl UpsertInput {
         }
     }
 
-    /// Takes the list of changes made by the checks, for the outcome.
-    pub(crate) fn take_normalized(&mut self) -> Vec<Normalization> {
-        self.checks
-            .as_mut()
-            .map(|c| std::mem::take(&mut c.normalized))
-            .unwrap_or_default()
-    }
-
     /// Sets the `objectWriteTraceId`. When you leave it out, the client assigns one so it can
     /// match results and errors to inputs.
     pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
@@ -210,16 +202,6 @@ impl UpsertInput {
         if self.wire.object_write_trace_id.is_none() {
             self.wire.object_write_trace_id = Some(make());
         }
-    }
-
-    /// Moves out the id, the id property and the trace id (empty when none), for an outcome.
-    pub(crate) fn into_identity(self) -> (String, Option<String>, String) {
-        let api = self.wire;
-        (
-            api.id,
-            api.id_property,
-            api.object_write_trace_id.unwrap_or_default(),
-        )
     }
 
     /// The generated API type this input is sent as.

@@ -65,8 +65,8 @@
 //! does for emails — never share a request (HubSpot would reject the whole request) and are
 //! never in flight together. The later one waits in the queue until the earlier one has its
 //! final outcome, then goes out in a later request. So the inputs are applied in input order
-//! and the later one wins, and each input keeps its own outcome. (Merging duplicates into one
-//! input was rejected: it would give two inputs one outcome and blur which values were sent.)
+//! and the later one wins, and each input keeps its own outcome. (Duplicates are not merged
+//! into one input: that would give two inputs one outcome and blur which values were sent.)
 //! Inputs that share a trace id are kept apart the same way, so results map back unambiguously.
 //!
 //! Order among inputs with the same key is kept: once an input is skipped, every later input

@@ -14,8 +14,6 @@
 
 use std::collections::HashMap;
 
-use rustc_hash::FxHashMap;
-
 use crate::api_version::{ApiVersion, UpsertedRecord};
 use crate::input::UpsertInput;
 use crate::wire::Answer;
@@ -46,7 +44,7 @@ pub(crate) fn map_response<V: ApiVersion>(
     body: Answer<V>,
 ) -> Vec<ItemResult<V>> {
     let mut out: Vec<ItemResult<V>> = (0..inputs.len()).map(|_| ItemResult::Unaccounted).collect();
-    let by_trace: FxHashMap<&str, usize> = inputs
+    let by_trace: HashMap<&str, usize> = inputs
         .iter()
         .enumerate()
         .filter_map(|(i, input)| {

@@ -2,55 +2,27 @@
 //! (stated in the crate docs, "Duplicates").
 
 use std::borrow::Borrow;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-
-use rustc_hash::FxHashSet;
 
 use crate::input::UpsertInput;
 use crate::plan::INPUTS_PER_REQUEST;
 
 /// The identity of a record for the duplicate rule: its id property (if any) and id, both
-/// lower-cased. Most inputs' are lower-case already, and then the key is the input's own
-/// strings (`AsIs`); otherwise it keeps the lower-cased id property and id in one string
-/// (`text`) with the length of the id property's part (`split`, `None` when there is none).
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum RecordKey {
-    AsIs,
-    Lowered { split: Option<usize>, text: String },
+/// lower-cased.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct RecordKey {
+    id_property: Option<String>,
+    id: String,
 }
 
 impl RecordKey {
     fn of(input: &UpsertInput) -> Self {
-        let id = input.id();
-        let id_property = input.as_api().id_property.as_deref();
-        if is_lowercase_ascii(id) && id_property.is_none_or(is_lowercase_ascii) {
-            return RecordKey::AsIs;
+        RecordKey {
+            id_property: input.as_api().id_property.as_deref().map(str::to_lowercase),
+            id: input.id().to_lowercase(),
         }
-        let mut text = String::with_capacity(id.len() + id_property.map_or(0, str::len));
-        let split = id_property.map(|p| {
-            push_lowercase(&mut text, p);
-            text.len()
-        });
-        push_lowercase(&mut text, id);
-        RecordKey::Lowered { split, text }
-    }
-}
-
-/// ASCII text without an upper-case letter: its own lower-case form.
-fn is_lowercase_ascii(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-}
-
-/// Appends `s` lower-cased, as `str::to_lowercase` would, without a copy for ASCII text.
-fn push_lowercase(out: &mut String, s: &str) {
-    if s.is_ascii() {
-        let start = out.len();
-        out.push_str(s);
-        out[start..].make_ascii_lowercase();
-    } else {
-        out.push_str(&s.to_lowercase());
     }
 }
 
@@ -58,7 +30,7 @@ fn push_lowercase(out: &mut String, s: &str) {
 /// running request, the engine's copy of it and the busy sets, so none of these copies it.
 ///
 /// Equality and hashing are those of the key alone (lower-cased id property and id), so a
-/// set of entries is a set of keys; see [`Entry::key`].
+/// set of entries is a set of keys.
 #[derive(Debug)]
 pub(crate) struct Entry {
     pub(crate) input: UpsertInput,
@@ -72,22 +44,11 @@ impl Entry {
             input,
         }
     }
-
-    /// The lower-cased (id property, id).
-    pub(crate) fn key(&self) -> (Option<&str>, &str) {
-        match &self.key {
-            RecordKey::AsIs => (self.input.as_api().id_property.as_deref(), self.input.id()),
-            RecordKey::Lowered { split, text } => match split {
-                Some(at) => (text.get(..*at), text.get(*at..).unwrap_or_default()),
-                None => (None, text.as_str()),
-            },
-        }
-    }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
+        self.key == other.key
     }
 }
 
@@ -95,7 +56,7 @@ impl Eq for Entry {}
 
 impl Hash for Entry {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.key().hash(state);
+        self.key.hash(state);
     }
 }
 
@@ -168,16 +129,11 @@ impl Borrow<str> for ByTrace {
 }
 
 /// Inputs read but not yet sent, and the keys of inputs sent but not yet final.
-///
-/// The sets hash with `rustc_hash`'s Fx hasher rather than std's SipHash: they are looked up
-/// several times per input, SipHash was a tenth of the client's CPU time in the
-/// client-overhead benchmark, and they never hold more than `(concurrency + 1) × 100` entries,
-/// so keys crafted to collide could slow a run down but not blow it up.
 #[derive(Debug, Default)]
 pub(crate) struct Scheduler {
     waiting: VecDeque<Item>,
-    busy_keys: FxHashSet<Arc<Entry>>,
-    busy_traces: FxHashSet<ByTrace>,
+    busy_keys: HashSet<Arc<Entry>>,
+    busy_traces: HashSet<ByTrace>,
 }
 
 impl Scheduler {
@@ -195,11 +151,9 @@ impl Scheduler {
     /// to [`Scheduler::take`] unchanged, before the queue changes.
     pub(crate) fn plan(&self) -> Vec<usize> {
         let mut taken = Vec::with_capacity(INPUTS_PER_REQUEST.min(self.waiting.len()));
-        let mut keys: FxHashSet<&Entry> =
-            FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
-        let mut traces: FxHashSet<&str> =
-            FxHashSet::with_capacity_and_hasher(taken.capacity(), Default::default());
-        let mut blocked: FxHashSet<&Entry> = FxHashSet::default();
+        let mut keys: HashSet<&Entry> = HashSet::with_capacity(taken.capacity());
+        let mut traces: HashSet<&str> = HashSet::with_capacity(taken.capacity());
+        let mut blocked: HashSet<&Entry> = HashSet::new();
         for (i, item) in self.waiting.iter().enumerate() {
             if taken.len() == INPUTS_PER_REQUEST {
                 break;

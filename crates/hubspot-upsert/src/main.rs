@@ -12,8 +12,8 @@
 #![warn(missing_docs)]
 
 /// mimalloc instead of the system's malloc (the `mimalloc` feature, on by default): a run
-/// allocates and frees a few dozen small strings per record, and glibc's malloc spent about a
-/// third of the CPU of a bulk run on them (BENCHMARKS.md, peers scenario).
+/// allocates and frees a few dozen small strings per record, on which glibc's malloc spends a
+/// large share of a bulk run's CPU (the figure: BENCHMARKS.md, peers scenario).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

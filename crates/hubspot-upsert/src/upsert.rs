@@ -57,8 +57,9 @@ struct ValueTally {
 pub fn run(args: &RunArgs, target: &Target) -> Result<Exit, FatalError> {
     let prepared = prepare(args, target)?;
     // One thread for the client and the recorder; the feed reads and parses on its own. At
-    // HubSpot's ceiling the client needs a few percent of a core, and a second worker costed
-    // a fifth more CPU per record in wake-ups and cache misses across threads (issue 12).
+    // HubSpot's ceiling the client needs a few percent of a core, and a second worker adds
+    // CPU per record in wake-ups and cache misses across threads (BENCHMARKS.md, peers
+    // scenario: the current-thread runtime).
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -10,7 +10,7 @@
 //! ratio of each repetition's summed turns is reported beside it, and each contender's
 //! throughput is its records over the sum of its turns' wall time.
 //!
-//! The ratio is reported, not judged (issue 12): since the bulk path encodes and decodes
+//! The ratio is reported, not judged: since the bulk path encodes and decodes
 //! through the generated types, the client spends more CPU per record than a loop that posts
 //! pre-serialized bytes and reads nothing back. What users feel is judged elsewhere: quota
 //! saturation, and CPU per record against HubSpot's own SDKs in the `peers` scenario.

@@ -15,9 +15,11 @@
 //! [`PropertySchema`] check and its normalization (an option given by
 //! its label counts as its value, trimmed whitespace does not count), in the order of their
 //! names, so that the order of columns or keys in the source does not count either. It is
-//! XXH3-64, a fixed and published algorithm (so a state stays valid across versions of this
-//! crate, of Rust and of HubSpot's API), about 20 times cheaper than SHA-256 on a record's
-//! few hundred bytes. It is not cryptographic and needs not be: it only compares one record's
+//! XXH3-64, a fixed and published algorithm, because fingerprints are stored on disk and
+//! compared by later runs: the same values must hash alike in every version of this crate, of
+//! Rust and of HubSpot's API, on every platform. That is a correctness need, not a matter of
+//! speed: std's `DefaultHasher` promises none of it (its algorithm may change with any Rust
+//! release). It is not cryptographic and needs not be: it only compares one record's
 //! values with the same record's previous values, so a change goes unseen only when both
 //! hash alike, a chance of 2⁻⁶⁴ per change (about one in 10¹⁹ even at a billion changes).
 //!
@@ -44,13 +46,12 @@
 
 mod sqlite;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use rustc_hash::FxHashSet;
 use xxhash_rust::xxh3::{Xxh3, xxh3_64};
 
 use crate::api_version::{ApiVersion, UpsertedRecord};
@@ -99,9 +100,10 @@ pub struct Accepted {
 
 /// Keys a run has read, kept as 64-bit hashes (16 to 32 bytes each in memory): a million keys
 /// take about 20 MB. Two keys hashing alike make the later one be sent and not counted as gone,
-/// which is harmless.
+/// which is harmless. The hash is the fingerprint's XXH3-64; nothing of it is stored, so any
+/// 64-bit hash would do.
 #[derive(Debug, Default)]
-pub struct SeenKeys(FxHashSet<u64>);
+pub struct SeenKeys(HashSet<u64>);
 
 impl SeenKeys {
     /// Adds `key`; false when it (or a key hashing alike) was seen before.

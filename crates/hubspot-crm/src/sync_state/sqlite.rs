@@ -66,8 +66,9 @@ const CACHE_KIB: i64 = 16 * 1024;
 pub struct SqliteSyncState {
     path: PathBuf,
     conn: Connection,
-    /// Whether lookups run in a read transaction left open: beginning one per lookup cost a
-    /// tenth of a run's CPU (SQLite checks the file at each), and the lock is ours anyway.
+    /// Whether lookups run in a read transaction left open: SQLite checks the file at the
+    /// start of every transaction, which per lookup would be a large share of an unchanged
+    /// record's CPU (BENCHMARKS.md, incremental scenario), and the lock is ours anyway.
     /// Every write ends it first, so a write is never held back by it.
     reading: Cell<bool>,
 }
