@@ -14,12 +14,12 @@ use crate::schema::ObjectSchema;
 ///
 /// A full 100-input batch with a dozen short properties per input is about 60 KB, so 4 MiB
 /// leaves room for long text values while keeping a hostile body from eating memory.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Bytes of an oversized body the server still reads (and discards) before answering 413, so
 /// that the client, which is still sending, reliably receives the answer. Past this the server
 /// answers at once and lets the connection close.
-pub const DEFAULT_DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
+pub(crate) const DEFAULT_DRAIN_LIMIT_BYTES: usize = 64 * 1024 * 1024;
 
 /// The request-rate limit enforced per access token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,7 +206,7 @@ impl MockConfig {
         self
     }
 
-    /// Largest request body accepted, in bytes (default [`DEFAULT_MAX_BODY_BYTES`]).
+    /// Largest request body accepted, in bytes (default 4 MiB).
     pub fn max_body_bytes(mut self, bytes: usize) -> Self {
         self.max_body_bytes = bytes;
         self

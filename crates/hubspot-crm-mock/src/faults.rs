@@ -14,10 +14,10 @@ use crate::random::mix;
 
 /// How long a [`Fault::Stall`] written without a duration (`stall` in a fault spec) holds the
 /// request: longer than any sensible client timeout.
-pub const DEFAULT_STALL: Duration = Duration::from_secs(120);
+pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(120);
 
 /// `Retry-After` (seconds) of a 477 written without one in a fault spec.
-pub const DEFAULT_MIGRATION_RETRY_AFTER_SECS: u64 = 30;
+pub(crate) const DEFAULT_MIGRATION_RETRY_AFTER_SECS: u64 = 30;
 
 /// One thing that goes wrong with a request.
 ///

@@ -101,11 +101,9 @@ mod validation;
 
 pub use activity::{Counters, RequestRecord};
 pub use api_version::ApiVersion;
-pub use config::{DEFAULT_DRAIN_LIMIT_BYTES, DEFAULT_MAX_BODY_BYTES, MockConfig, RateLimit};
+pub use config::{MockConfig, RateLimit};
 pub use error::MockError;
-pub use faults::{
-    DEFAULT_MIGRATION_RETRY_AFTER_SECS, DEFAULT_STALL, Fault, FaultPlan, FaultSpecError,
-};
+pub use faults::{Fault, FaultPlan, FaultSpecError};
 pub use handlers::{MOCK_RECORDS_PATH, UPSERT_PATH, UPSERT_PATH_2026_03, UPSERT_PATH_V3};
 pub use hubspot_errors::MOCK_PORTAL_ID;
 pub use plan::{Plan, PlanLimits};
@@ -116,5 +114,5 @@ pub use responses::{
     HEADER_DAILY, HEADER_DAILY_REMAINING, HEADER_INTERVAL, HEADER_MAX, HEADER_REMAINING,
 };
 pub use schema::ObjectSchema;
-pub use server::{MockServer, SHUTDOWN_GRACE};
+pub use server::MockServer;
 pub use store::{FIRST_RECORD_ID, StoredRecord};

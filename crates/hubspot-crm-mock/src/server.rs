@@ -20,7 +20,7 @@ use crate::store::{Store, StoredRecord};
 use crate::validation::CheckedInput;
 
 /// How long [`MockServer::shutdown`] waits for open requests before dropping them.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// A running mock server. Dropping it stops the server too, without waiting.
 #[derive(Debug)]
@@ -200,7 +200,7 @@ impl MockServer {
     }
 
     /// Stop accepting connections, cut short stalls and latency, let open requests finish
-    /// (for up to [`SHUTDOWN_GRACE`]) and wait for the server to stop.
+    /// (for up to 5 s) and wait for the server to stop.
     pub async fn shutdown(mut self) {
         let _ = self.stop.send(true);
         if let Some(mut task) = self.task.take()
