@@ -18,7 +18,6 @@ use std::fmt;
 /// assert_eq!(FailureCause::HubSpot { category: "CONFLICT".into() }.code(), "CONFLICT");
 /// assert_eq!(FailureCause::Status { status: 503 }.code(), "HTTP_503");
 /// assert_eq!(FailureCause::Timeout.to_string(), "TIMEOUT");
-/// assert!(FailureCause::PropertyCheck.is_unsent());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -94,11 +93,6 @@ impl FailureCause {
             FailureCause::HubSpot { category } => Some(category),
             _ => None,
         }
-    }
-
-    /// Whether the client refused the input before sending it.
-    pub fn is_unsent(&self) -> bool {
-        matches!(self, FailureCause::PropertyCheck)
     }
 }
 

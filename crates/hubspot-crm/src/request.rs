@@ -161,9 +161,9 @@ async fn attempts<V: ApiVersion>(
                         None => left.push(item),
                     }
                 }
-                if left.is_empty() {
+                let Some(unnamed) = unnamed else {
                     return report;
-                }
+                };
                 tracing::warn!(
                     count = left.len(),
                     "response did not account for some inputs"

@@ -47,8 +47,9 @@ pub(crate) enum Verdict<V: ApiVersion> {
         /// One entry per input of the batch, in order: its outcome, or `None` when the answer
         /// did not name it.
         outcomes: Vec<Option<OutcomeKind<V>>>,
-        /// What the inputs the answer did not name get: a retryable `NOT_IN_RESPONSE`.
-        unnamed: Refusal<V>,
+        /// What the inputs the answer did not name get, when there are any: a retryable
+        /// `NOT_IN_RESPONSE`.
+        unnamed: Option<Refusal<V>>,
     },
     /// The request failed as a whole.
     Refused(Refusal<V>),
@@ -132,22 +133,22 @@ pub(crate) fn judge<V: ApiVersion>(reply: Reply<V>, batch: &[Item], now: SystemT
         Reply::Success { headers, body, .. } => {
             let correlation_id = header_correlation(&headers);
             let inputs: Vec<&UpsertInput> = batch.iter().map(Item::input).collect();
-            let outcomes = batch
+            let outcomes: Vec<_> = batch
                 .iter()
                 .zip(map_response(&inputs, body))
                 .map(|(item, result)| applied_or_rejected(item, result, &correlation_id))
                 .collect();
-            let diagnosis = Diagnosis {
-                correlation_id,
-                ..Diagnosis::new(
-                    FailureCause::NotInResponse,
-                    "HubSpot's response named neither a result nor an error for this input",
-                )
-            };
-            Verdict::Answered {
-                outcomes,
-                unnamed: retry(diagnosis, Fault::Decode),
-            }
+            let unnamed = outcomes.iter().any(Option::is_none).then(|| {
+                let diagnosis = Diagnosis {
+                    correlation_id,
+                    ..Diagnosis::new(
+                        FailureCause::NotInResponse,
+                        "HubSpot's response named neither a result nor an error for this input",
+                    )
+                };
+                retry(diagnosis, Fault::Decode)
+            });
+            Verdict::Answered { outcomes, unnamed }
         }
         Reply::Undecodable {
             headers, message, ..
@@ -585,6 +586,7 @@ mod tests {
             Some(OutcomeKind::Failed { cause, message, retried: false, .. })
                 if cause.code() == "VALIDATION_ERROR" && message == "bad email"
         ));
+        let unnamed = unnamed.expect("input 0 was not named");
         assert_eq!(unnamed.diagnosis.cause, FailureCause::NotInResponse);
         assert_eq!(unnamed.action, Action::Retry(Fault::Decode));
     }
