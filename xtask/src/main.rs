@@ -127,56 +127,50 @@ fn run_upstream(args: &[&str]) -> ExitCode {
 }
 
 fn run_generate(check: bool) -> anyhow::Result<ExitCode> {
-    let root = xtask::workspace_root();
-    match generate::run(&root, check)? {
-        Outcome::UpToDate => {
-            for version in generate::VERSIONS {
-                println!("{} is up to date", version.generated);
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Outcome::Written(paths) => {
-            for path in paths {
-                println!("wrote {path}");
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Outcome::Stale(diffs) => {
-            for diff in diffs {
-                print!("{diff}");
-            }
-            eprintln!(
-                "error: generated files are stale; run `cargo xtask generate` and commit the result"
-            );
-            Ok(ExitCode::FAILURE)
-        }
-    }
+    let outcome = generate::run(&xtask::workspace_root(), check)?;
+    Ok(report_committed_output(
+        outcome,
+        generate::VERSIONS.iter().map(|v| v.generated),
+        "generated files are stale; run `cargo xtask generate` and commit the result",
+    ))
 }
 
 fn run_public_api(check: bool) -> anyhow::Result<ExitCode> {
-    let root = xtask::workspace_root();
-    match xtask::public_api::run(&root, check)? {
+    let outcome = xtask::public_api::run(&xtask::workspace_root(), check)?;
+    Ok(report_committed_output(
+        outcome,
+        xtask::public_api::LISTED.iter().map(|l| l.listing),
+        "the public API differs from the committed listing (+ added, - removed); \
+         if the change is meant, run `cargo xtask public-api` and commit the listing",
+    ))
+}
+
+/// Prints what a rewrite or a `--check` of committed, derived files found: the `files` up to
+/// date, the files written, or the diffs of stale ones with `stale` as the error.
+fn report_committed_output(
+    outcome: Outcome,
+    files: impl IntoIterator<Item = &'static str>,
+    stale: &str,
+) -> ExitCode {
+    match outcome {
         Outcome::UpToDate => {
-            for listed in xtask::public_api::LISTED {
-                println!("{} is up to date", listed.listing);
+            for file in files {
+                println!("{file} is up to date");
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Outcome::Written(paths) => {
             for path in paths {
                 println!("wrote {path}");
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         Outcome::Stale(diffs) => {
             for diff in diffs {
                 print!("{diff}");
             }
-            eprintln!(
-                "error: the public API differs from the committed listing (+ added, - removed); \
-                 if the change is meant, run `cargo xtask public-api` and commit the listing"
-            );
-            Ok(ExitCode::FAILURE)
+            eprintln!("error: {stale}");
+            ExitCode::FAILURE
         }
     }
 }
