@@ -17,8 +17,8 @@ pub const ID_PROPERTY: &str = "contact_external_id";
 /// The shape of the record files the scenarios write and reuse: they live in a folder of this
 /// name, so that files written by an older shape of [`record_properties`] are never reused.
 pub const DATA_FORMAT: &str = "records-v2";
-/// Inputs per request: HubSpot's maximum.
-pub const BATCH_SIZE: usize = 100;
+/// Inputs per request: HubSpot's maximum, from the client's table of HubSpot's plans.
+pub const BATCH_SIZE: usize = hubspot_crm::Plan::Starter.limits().inputs_per_request;
 
 /// The id value of record `i` in the key space `prefix`.
 pub fn record_id(prefix: &str, i: u64) -> String {

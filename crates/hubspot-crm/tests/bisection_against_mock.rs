@@ -32,6 +32,15 @@ const HOLDER_EMAIL: &str = "holder@example.com";
 const REFUSED_61: [usize; 8] = [100, 50, 25, 12, 6, 3, 2, 1];
 const APPLIED_61: [usize; 7] = [50, 25, 13, 6, 3, 1, 1];
 
+/// A mock without rate limit and without records.
+async fn unlimited_mock() -> MockServer {
+    MockServer::builder()
+        .no_rate_limit()
+        .start()
+        .await
+        .expect("mock")
+}
+
 /// A mock without rate limit whose contacts include one holding [`HOLDER_EMAIL`] (its id is
 /// [`FIRST_RECORD_ID`]).
 async fn mock_with_holder() -> MockServer {
@@ -299,11 +308,7 @@ async fn two_inputs_claiming_one_new_email_the_first_applied_wins() {
     // it to two different new records. Each half then holds one claimant and goes through
     // alone; whichever half is applied first creates its record with the email, and the other
     // half is refused for it and halved down to its claimant, as for a stored holder.
-    let mock = MockServer::builder()
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("mock");
+    let mock = unlimited_mock().await;
     let client = client(&mock);
     let shared = "shared@example.com";
     let (outcomes, summary) = run(&client, contacts(N, &[10, 80], shared)).await;
@@ -379,11 +384,7 @@ fn assert_non_unique_message(outcome: &RecordOutcome, retried: bool) {
 #[tokio::test]
 async fn one_input_with_a_non_unique_id_property_among_100_fails_alone_at_the_cost_of_the_halving()
 {
-    let mock = MockServer::builder()
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("mock");
+    let mock = unlimited_mock().await;
     let client = client(&mock);
     let (outcomes, summary) = run(&client, contacts_with_a_non_unique_id_property(N, 61)).await;
 
@@ -415,11 +416,7 @@ async fn one_input_with_a_non_unique_id_property_among_100_fails_alone_at_the_co
 
 #[tokio::test]
 async fn a_400_on_a_single_input_is_final() {
-    let mock = MockServer::builder()
-        .no_rate_limit()
-        .start()
-        .await
-        .expect("mock");
+    let mock = unlimited_mock().await;
     let client = client(&mock);
     let (outcomes, summary) = run(&client, contacts_with_a_non_unique_id_property(1, 0)).await;
 
